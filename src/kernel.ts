@@ -175,7 +175,7 @@ export class Kernel {
 
   private printBootLog(): void {
     const { arch, memory, log } = this;
-    log.printk(LogLevel.NOTICE, `Linux version 6.12.0-mmsim (${arch.name}) #1 SMP`);
+    log.printk(LogLevel.NOTICE, `Linux version 6.18.0-mmsim (${arch.name}) #1 SMP`);
     log.printk(LogLevel.INFO, 'Zone ranges:');
     for (const zone of this.zoneSpans) {
       const range =
