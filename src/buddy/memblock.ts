@@ -77,6 +77,8 @@ export class Memblock {
    * highest free range below `limit` (memblock allocates top-down) that
    * does not cross a multiple of `boundary`. Returns the base, or `null`
    * when nothing fits.
+   *
+   * @throws KernelBug if `size` or `align` is not a positive integer.
    */
   alloc(
     size: number,
@@ -85,6 +87,12 @@ export class Memblock {
     limit = this.memorySize,
     boundary = 2 ** 32,
   ): number | null {
+    if (!Number.isInteger(size) || size <= 0) {
+      throw new KernelBug(`memblockAlloc: size ${size} is not a positive integer`);
+    }
+    if (!Number.isInteger(align) || align <= 0) {
+      throw new KernelBug(`memblockAlloc: alignment ${align} is not a positive integer`);
+    }
     const bytes = Math.ceil(size / this.pageSize) * this.pageSize;
     const step = Math.max(align, this.pageSize);
     let top = Math.min(limit, this.memorySize);
@@ -96,7 +104,9 @@ export class Memblock {
       let base = Math.floor((top - bytes) / step) * step;
       const crossing = Math.floor((base + bytes - 1) / boundary) * boundary;
       if (crossing > base) base = Math.floor((crossing - bytes) / step) * step;
-      if (base >= gapStart && base + bytes <= top) {
+      // A block larger than `boundary` still crosses one after the move.
+      const crosses = Math.floor(base / boundary) !== Math.floor((base + bytes - 1) / boundary);
+      if (!crosses && base >= gapStart && base + bytes <= top) {
         this.reserve(base, bytes, owner);
         return base;
       }

@@ -93,10 +93,12 @@ export function pfnToPhys(arch: Arch, pfn: number): PhysAddr {
 
 /**
  * Whether a physical address lies in the kernel's direct map: all of RAM
- * on 64-bit profiles, lowmem (below 896 MiB) on i386.
+ * on 64-bit profiles, lowmem (below 896 MiB) on i386. Nothing at or above
+ * the profile's largest RAM (`maxMemory`) is mapped, so `__va` never lands
+ * outside the kernel half and `__pa` of a user address is refused.
  */
 export function inDirectMap(arch: Arch, pa: number): boolean {
-  return pa >= 0 && pa < arch.directMapLimit;
+  return pa >= 0 && pa < Math.min(arch.directMapLimit, arch.maxMemory);
 }
 
 /**

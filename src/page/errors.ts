@@ -61,3 +61,12 @@ export class SegmentationFault extends Error {
     this.address = address;
   }
 }
+
+/**
+ * The machine cannot go on (`panic()`), e.g. "System is deadlocked on
+ * memory" when an allocation that may not fail finds nothing to reclaim
+ * and nothing to kill.
+ */
+export class KernelPanic extends Error {
+  override readonly name = 'KernelPanic';
+}

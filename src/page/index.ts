@@ -35,8 +35,10 @@ export {
   type FaultSignal,
   KernelBug,
   KernelError,
+  KernelPanic,
   SegmentationFault,
 } from './errors.js';
+export { FaultInjector, type FaultInjectorConfig } from './fault-inject.js';
 export {
   type DmesgOptions,
   formatTimestamp,
@@ -48,6 +50,8 @@ export {
 } from './kernel-log.js';
 export { MemMap, STRUCT_PAGE_SIZE } from './mem-map.js';
 export {
+  ALLOC_ORDER_MASK,
+  ALLOC_ORDER_SHIFT,
   PAGE_FLAG_NAMES,
   PAGE_FLAGS_MASK,
   PAGE_TYPE_SHIFT,
@@ -57,3 +61,5 @@ export {
   PG,
 } from './page-flags.js';
 export { MAX_MEMORY, MIN_MEMORY, PhysicalMemory } from './physical-memory.js';
+export { Prandom } from './prandom.js';
+export { VmEvents } from './vm-events.js';

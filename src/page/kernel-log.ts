@@ -60,9 +60,14 @@ export class KernelLog {
     readonly capacity: number = LOG_BUF_LEN,
   ) {}
 
-  /** Logs a message; a message with newlines becomes one record a line. */
+  /**
+   * Logs a message; a message with newlines becomes one record a line. A
+   * trailing newline ends the message, as in `printk("...\n")`, and adds
+   * no empty record.
+   */
   printk(level: LogLevelValue, message: string): void {
-    for (const text of message.split('\n')) {
+    const body = message.endsWith('\n') ? message.slice(0, -1) : message;
+    for (const text of body.split('\n')) {
       this.records.push({ seq: this.seq++, level, timeNs: this.clock(), text });
       this.bytes += text.length + 1;
     }

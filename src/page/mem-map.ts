@@ -374,9 +374,17 @@ export class MemMap {
    * `prep_compound_page`: makes `2 ** order` frames from `head` one
    * compound page: PG_head on the head, PG_tail and a link to the head on
    * each tail, the order recorded in the first tail (as `folio_order` reads it).
+   *
+   * @throws KernelBug for an order below 1 (there is no compound page of
+   *   order 0: `folio_set_order` WARNs) or frames outside mem_map.
    */
   prepCompoundPage(head: number, order: number): void {
+    if (!Number.isInteger(order) || order < 1) {
+      throw new KernelBug(`prepCompoundPage: order ${order} is not an integer of at least 1`);
+    }
     const count = 2 ** order;
+    this.checkPfn('prepCompoundPage', head);
+    this.checkPfn('prepCompoundPage', head + count - 1);
     this.setFlag(head, PG.head);
     for (let i = 1; i < count; i++) {
       this.setFlag(head + i, PG.tail);
@@ -388,6 +396,8 @@ export class MemMap {
   /** Undoes `prepCompoundPage` (the first part of `free_tail_page_prepare`). */
   clearCompoundPage(head: number, order: number): void {
     const count = 2 ** order;
+    this.checkPfn('clearCompoundPage', head);
+    this.checkPfn('clearCompoundPage', head + count - 1);
     this.clearFlag(head, PG.head);
     for (let i = 1; i < count; i++) {
       this.clearFlag(head + i, PG.tail);

@@ -43,7 +43,19 @@ export const PG = {
   swapcache: 13,
   /** Page is a tail page of a compound page (mmsim's marker, see above). */
   tail: 14,
+  /**
+   * First frame of a block the page allocator handed out (mmsim's marker,
+   * as page_owner's PAGE_EXT_OWNER_ALLOCATED): the block's order is kept
+   * in bits 16..19 (`ALLOC_ORDER_SHIFT`), so that `freePages` can check
+   * the order it is given.
+   */
+  allocated: 15,
 } as const;
+
+/** Shift of the allocation order kept in the flags word of an allocated block's first frame. */
+export const ALLOC_ORDER_SHIFT = 16;
+/** Mask of that allocation order (after shifting). */
+export const ALLOC_ORDER_MASK = 0xf;
 
 /** Name of a page flag. */
 export type PageFlagName = keyof typeof PG;

@@ -223,6 +223,31 @@ export class PhysicalMemory {
     return true;
   }
 
+  /**
+   * Makes `[pa, pa + len)` zero, writing only the 32-bit words that are not
+   * zero already: on fresh RAM this reads and commits no host memory, which
+   * is how boot clears its metadata without paying for untouched RAM.
+   * `pa` and `len` must be multiples of 4.
+   */
+  clearRange(pa: number, len: number): void {
+    this.checkRange('clearRange', pa, len);
+    if (pa % 4 !== 0 || len % 4 !== 0) {
+      throw new KernelBug(`clearRange: ${showAddress(pa)}+${len} is not 4-byte aligned`);
+    }
+    let done = 0;
+    while (done < len) {
+      const at = pa + done;
+      const chunk = Math.floor(at / CHUNK_SIZE);
+      const off = at - chunk * CHUNK_SIZE;
+      const n = Math.min(len - done, CHUNK_SIZE - off);
+      const words = this.i32[chunk] as Int32Array;
+      for (let i = off / 4, end = (off + n) / 4; i < end; i++) {
+        if (words[i] !== 0) words[i] = 0;
+      }
+      done += n;
+    }
+  }
+
   // --- byte ranges -------------------------------------------------------
 
   /** A copy of `len` bytes starting at physical address `pa`. */
