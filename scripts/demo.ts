@@ -25,8 +25,8 @@ console.log(
 );
 
 section('Zones');
-for (const zone of k.zoneSpans) {
-  const frames = zone.endPfn - zone.startPfn;
+for (const zone of k.zones) {
+  const frames = zone.spanned;
   console.log(
     `${zone.name.padEnd(8)} ${frames === 0 ? 'empty' : `pfn ${zone.startPfn}..${zone.endPfn - 1} (${(frames * k.PAGE_SIZE) / MiB} MiB)`}`,
   );

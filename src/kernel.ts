@@ -1,39 +1,39 @@
 /**
  * `Kernel.boot`: builds a machine from its layers, in the order
- * init/main.c and mm/mm_init.c bring them up.
+ * init/main.c and mm/mm_init.c bring them up, and nothing more.
  *
  * 1. Validate the whole configuration (nothing is built if any option is bad).
- * 2. Physical memory and the architecture profile (`setup_arch`).
- * 3. Early reservations (memblock): low firmware memory on x86, the kernel
- *    image, then the struct page array, allocated top-down like any early
- *    memblock allocation.
- * 4. The struct page array, with reserved frames marked `PG_reserved` and
- *    holding one reference (`reserve_bootmem_region`).
+ * 2. Physical memory for the architecture (`setup_arch`).
+ * 3. The page allocator (`mm_core_init`): early reservations, the struct
+ *    page array, zones, and every free frame handed to the buddy lists.
  *
- * Later layers (the buddy allocator, slab, virtual memory) are composed
- * here as they land; `Kernel` holds no logic of its own beyond wiring.
+ * The slab allocators and virtual memory join here as they land. `Kernel`
+ * delegates to its parts; each part is usable alone.
  */
 import { type BootConfig, type BootOptions, parseBootOptions } from './boot-options.js';
-import { Memblock } from './buddy/memblock.js';
+import { BuddyAllocator } from './buddy/buddy-allocator.js';
+import { checkBuddyInvariants } from './buddy/invariants.js';
+import type { Memblock } from './buddy/memblock.js';
+import { BUDDY_PROC_FILES } from './buddy/proc/index.js';
+import type { Zone } from './buddy/zone.js';
+import type { Gfp } from './gfp/flags.js';
+import { __GFP_HIGHMEM } from './gfp/flags.js';
 import {
   inDirectMap,
   type Pfn,
   type PhysAddr,
-  pfnToPhys,
   physToPfn,
   physToVirt,
+  pfnToPhys,
   type VirtAddr,
   virtToPhys,
 } from './page/address.js';
-import { type Arch, getArch, type ZoneSpan, zoneSpans } from './page/arch.js';
-import { KernelBug } from './page/errors.js';
+import { type Arch, getArch } from './page/arch.js';
+import { KernelBug, KernelError } from './page/errors.js';
 import { KernelLog, LogLevel } from './page/kernel-log.js';
-import { MemMap, STRUCT_PAGE_SIZE } from './page/mem-map.js';
-import { PG } from './page/page-flags.js';
+import type { MemMap } from './page/mem-map.js';
 import { PhysicalMemory } from './page/physical-memory.js';
-
-const KiB = 1024;
-const MiB = 1024 * KiB;
+import { VmEvents } from './page/vm-events.js';
 
 /** `MAX_PAGE_ORDER`: the largest order the page allocator hands out. */
 export const MAX_ORDER = 10;
@@ -46,14 +46,12 @@ export class Kernel {
   readonly arch: Arch;
   /** Simulated RAM (its buffer is `memory.buffer`). */
   readonly memory: PhysicalMemory;
-  /** Early reservations made during boot. */
-  readonly memblock: Memblock;
-  /** The struct page array. */
-  readonly memMap: MemMap;
-  /** The zones this machine has and the frames each spans. */
-  readonly zoneSpans: readonly ZoneSpan[];
+  /** The page allocator. */
+  readonly buddy: BuddyAllocator;
   /** The kernel log. */
   readonly log: KernelLog;
+  /** Event counters, as /proc/vmstat prints them. */
+  readonly events: VmEvents;
   /** `PAGE_SIZE`. */
   readonly PAGE_SIZE: number;
   /** `PAGE_SHIFT`. */
@@ -69,11 +67,16 @@ export class Kernel {
     this.PAGE_SIZE = this.arch.pageSize;
     this.PAGE_SHIFT = this.arch.pageShift;
     this.log = new KernelLog(() => this.uptimeNs);
+    this.events = new VmEvents();
+    this.log.printk(LogLevel.NOTICE, `Linux version 6.18.0-mmsim (${this.arch.name}) #1 SMP`);
     this.memory = new PhysicalMemory(config.memory, this.arch.pageSize);
-    this.zoneSpans = zoneSpans(this.arch, config.memory);
-    this.memblock = new Memblock(config.memory, this.arch.pageSize);
-    this.memMap = this.setupMemMap();
-    this.printBootLog();
+    this.buddy = new BuddyAllocator(this.memory, {
+      arch: this.arch,
+      cpus: config.cpus,
+      log: this.log,
+      events: this.events,
+      failPageAlloc: config.failPageAlloc,
+    });
   }
 
   /**
@@ -84,12 +87,27 @@ export class Kernel {
    * @example
    * ```ts
    * const k = Kernel.boot({ arch: 'x86_64', memory: '64M' });
-   * k.PAGE_SIZE; // 4096
-   * console.log(k.dmesg());
+   * const pfn = k.allocPages(GFP_KERNEL, 0);
+   * console.log(k.proc('/proc/buddyinfo'));
    * ```
    */
   static boot(options: BootOptions = {}): Kernel {
     return new Kernel(parseBootOptions(options));
+  }
+
+  /** The struct page array. */
+  get memMap(): MemMap {
+    return this.buddy.memMap;
+  }
+
+  /** Early reservations made during boot. */
+  get memblock(): Memblock {
+    return this.buddy.memblock;
+  }
+
+  /** The zones of node 0, empty ones included. */
+  get zones(): readonly Zone[] {
+    return this.buddy.zones;
   }
 
   /** getpagesize(2). */
@@ -101,6 +119,41 @@ export class Kernel {
   dmesg(): string {
     return this.log.dmesg();
   }
+
+  // --- page allocator ----------------------------------------------------
+
+  /** `alloc_pages`: see {@link BuddyAllocator.allocPages}. */
+  allocPages(gfp: Gfp, order: number): Pfn | null {
+    return this.buddy.allocPages(gfp, order);
+  }
+
+  /** `__free_pages`: see {@link BuddyAllocator.freePages}. */
+  freePages(pfn: number, order: number): void {
+    this.buddy.freePages(pfn, order);
+  }
+
+  /**
+   * `__get_free_pages`: like `allocPages`, but returns the block's kernel
+   * virtual address, or 0 on failure. `__GFP_HIGHMEM` is ignored, since a
+   * HighMem frame has no permanent address.
+   */
+  getFreePages(gfp: Gfp, order: number): VirtAddr | 0 {
+    const pfn = this.buddy.allocPages(gfp & ~__GFP_HIGHMEM, order);
+    return pfn === null ? 0 : (this.pageAddress(pfn) as VirtAddr);
+  }
+
+  /** `free_pages`: frees a block by its kernel virtual address; 0 is ignored. */
+  freePagesAddr(va: number, order: number): void {
+    if (va === 0) return;
+    this.buddy.freePages(this.virtToPage(va), order);
+  }
+
+  /** `drain_all_pages`: per-CPU list pages go back to the buddy lists. */
+  drainAllPages(): void {
+    this.buddy.drainAllPages();
+  }
+
+  // --- addresses ---------------------------------------------------------
 
   /** `__va`: the direct-map address of a physical address. */
   physToVirt(pa: number): VirtAddr {
@@ -132,75 +185,29 @@ export class Kernel {
 
   private checkPhys(fn: string, pa: number): void {
     if (!(Number.isInteger(pa) && pa >= 0 && pa < this.memory.size)) {
-      throw new KernelBug(
-        `${fn}: physical address ${pa} is outside RAM (0..${this.memory.size - 1})`,
-      );
+      throw new KernelBug(`${fn}: physical address ${pa} is outside RAM (0..${this.memory.size - 1})`);
     }
   }
 
-  /** The early reservations of setup_arch, then the struct page array. */
-  private setupMemMap(): MemMap {
-    const { arch, memblock, memory } = this;
-    const size = memory.size;
-    if (arch.name === 'x86_64' || arch.name === 'i386') {
-      // CONFIG_X86_RESERVE_LOW: the first 64 KiB belong to the BIOS.
-      memblock.reserve(0, Math.max(64 * KiB, arch.pageSize), 'firmware');
-    }
-    // The kernel image: loaded at 16 MiB (CONFIG_PHYSICAL_START) where RAM
-    // allows, lower on small machines; 1/32 of RAM at most 8 MiB.
-    const imageSize = Math.max(
-      arch.pageSize,
-      alignDown(Math.min(8 * MiB, size / 32), arch.pageSize),
-    );
-    const low = memblock.reserved.reduce((end, r) => Math.max(end, r.base + r.size), 0);
-    const imageBase = Math.max(low, alignDown(Math.min(16 * MiB, size / 4), arch.pageSize));
-    memblock.reserve(imageBase, imageSize, 'kernel image');
-    const frames = memory.frames;
-    const limit = Math.min(size, arch.directMapLimit);
-    const base = memblock.alloc(frames * STRUCT_PAGE_SIZE, arch.pageSize, 'mem_map', limit);
-    if (base === null) throw new KernelBug('boot: no room for the struct page array');
-    const memMap = new MemMap(memory, base, frames);
-    // reserve_bootmem_region: reserved frames are PG_reserved with one reference.
-    for (const region of memblock.reserved) {
-      const first = region.base / arch.pageSize;
-      const last = first + region.size / arch.pageSize;
-      for (let pfn = first; pfn < last; pfn++) {
-        memMap.initPage(pfn);
-        memMap.setFlag(pfn, PG.reserved);
-        memMap.setPageRefcount(pfn, 1);
-      }
-    }
-    return memMap;
+  // --- observability -----------------------------------------------------
+
+  /**
+   * Renders a /proc file in Linux's format: `/proc/buddyinfo`,
+   * `/proc/zoneinfo`, `/proc/pagetypeinfo`.
+   *
+   * @throws KernelError `ENOENT` for a path mmsim does not render.
+   */
+  proc(path: string): string {
+    const render = Object.hasOwn(BUDDY_PROC_FILES, path) ? BUDDY_PROC_FILES[path] : undefined;
+    if (render === undefined) throw new KernelError('ENOENT', `proc: no such file ${JSON.stringify(path)}`);
+    return render(this.buddy);
   }
 
-  private printBootLog(): void {
-    const { arch, memory, log } = this;
-    log.printk(LogLevel.NOTICE, `Linux version 6.18.0-mmsim (${arch.name}) #1 SMP`);
-    log.printk(LogLevel.INFO, 'Zone ranges:');
-    for (const zone of this.zoneSpans) {
-      const range =
-        zone.endPfn > zone.startPfn
-          ? `[mem ${hex16(zone.startPfn * arch.pageSize)}-${hex16(zone.endPfn * arch.pageSize - 1)}]`
-          : 'empty';
-      log.printk(LogLevel.INFO, `  ${zone.name.padEnd(8)} ${range}`);
-    }
-    for (const region of this.memblock.reserved) {
-      log.printk(
-        LogLevel.INFO,
-        `memblock_reserve: [${hex16(region.base)}-${hex16(region.base + region.size - 1)}] ${region.owner}`,
-      );
-    }
-    log.printk(
-      LogLevel.INFO,
-      `mem_map: ${memory.frames} struct pages, ${this.memMap.bytes / KiB}K`,
-    );
+  /**
+   * Checks every invariant the layers keep and throws `KernelBug` naming
+   * the first one broken; returns nothing when all hold.
+   */
+  checkInvariants(): void {
+    checkBuddyInvariants(this.buddy);
   }
-}
-
-function alignDown(x: number, align: number): number {
-  return Math.floor(x / align) * align;
-}
-
-function hex16(x: number): string {
-  return `0x${x.toString(16).padStart(16, '0')}`;
 }

@@ -214,7 +214,7 @@ describe('every architecture boots', () => {
           arch === 'x86_64' || arch === 'i386',
         );
         // Zones cover RAM.
-        expect(k.zoneSpans.at(-1)?.endPfn).toBe(k.memory.frames);
+        expect(k.zones.at(-1)?.endPfn).toBe(k.memory.frames);
         expect(k.dmesg()).toContain('Zone ranges:');
       });
     }
@@ -237,10 +237,11 @@ describe('large machines', () => {
     expect(k.memMap.base + k.memMap.bytes).toBeLessThanOrEqual(896 * MiB);
     expect(k.pageAddress(k.memMap.base / 4096)).not.toBeNull();
     checkReservedFrames(k);
-    expect(k.zoneSpans.map((z) => [z.name, z.startPfn, z.endPfn])).toEqual([
+    expect(k.zones.map((z) => [z.name, z.startPfn, z.endPfn])).toEqual([
       ['DMA', 0, 4096],
       ['Normal', 4096, 229376],
       ['HighMem', 229376, 1 << 20],
+      ['Movable', 1 << 20, 1 << 20],
     ]);
   });
 
@@ -446,7 +447,9 @@ describe('determinism', () => {
     const b = Kernel.boot(opts);
     expect(a.dmesg()).toBe(b.dmesg());
     expect(a.memblock.reserved).toEqual(b.memblock.reserved);
-    expect(a.zoneSpans).toEqual(b.zoneSpans);
+    expect(a.zones.map((z) => [z.name, z.startPfn, z.spanned, z.managed])).toEqual(
+      b.zones.map((z) => [z.name, z.startPfn, z.spanned, z.managed]),
+    );
     expect(a.config).toEqual(b.config);
     // The struct page arrays hold the same bytes.
     const bytesOf = (k: Kernel) => k.memory.read(k.memMap.base, k.memMap.bytes);

@@ -3,4 +3,24 @@
  *
  * @packageDocumentation
  */
+
+export { type BootMemory, setupBootMemory } from './boot-memory.js';
+export { BuddyAllocator, type BuddyAllocatorOptions } from './buddy-allocator.js';
 export { Memblock, type MemblockRegion } from './memblock.js';
+export { noReclaim, type Reclaimer } from './reclaimer.js';
+export {
+  calculateMinFreeKbytes,
+  WATERMARK_SCALE_FACTOR,
+  zoneBatchsize,
+} from './watermarks.js';
+export {
+  MAX_ORDER,
+  NR_ORDERS,
+  NR_PCP_LISTS,
+  PAGE_ALLOC_COSTLY_ORDER,
+  type PerCpuPages,
+  WMARK_HIGH,
+  WMARK_LOW,
+  WMARK_MIN,
+  Zone,
+} from './zone.js';

@@ -42,6 +42,11 @@ export class VmEvents {
     return slot;
   }
 
+  /** Adds `n` to the counter in `slot` (the hot-path form). */
+  add(slot: number, n: number): void {
+    this.values[slot] = (this.values[slot] as number) + n;
+  }
+
   /** Adds `n` to a registered counter by name (off the hot paths). */
   count(name: string, n = 1): void {
     const slot = this.slots.get(name) ?? this.register(name);
