@@ -32,28 +32,19 @@
 import {
   __GFP_COMP,
   __GFP_DIRECT_RECLAIM,
-  __GFP_FS,
-  __GFP_HIGH,
-  __GFP_KSWAPD_RECLAIM,
-  __GFP_MEMALLOC,
   __GFP_NOFAIL,
-  __GFP_NOMEMALLOC,
-  __GFP_NORETRY,
   __GFP_NOWARN,
-  __GFP_RETRY_MAYFAIL,
-  __GFP_THISNODE,
   __GFP_ZERO,
   GFP_MOVABLE_MASK,
   GFP_VALID_MASK,
   GFP_ZONEMASK,
   type Gfp,
 } from '../gfp/flags.js';
-import { formatGfp } from '../gfp/format.js';
-import { MIGRATE_PCPTYPES, MIGRATE_TYPES, MigrateType } from '../gfp/migratetype.js';
-import { checkGfp, gfpZone } from '../gfp/zone.js';
+import { MigrateType } from '../gfp/migratetype.js';
+import { checkGfp } from '../gfp/zone.js';
 import type { Pfn } from '../page/address.js';
-import { type Arch, type ArchName, getArch, type ZoneName, zoneSpans } from '../page/arch.js';
-import { KernelBug, KernelPanic } from '../page/errors.js';
+import { type Arch, type ArchName, getArch } from '../page/arch.js';
+import { KernelBug } from '../page/errors.js';
 import { FaultInjector, type FaultInjectorConfig } from '../page/fault-inject.js';
 import { KernelLog, LogLevel } from '../page/kernel-log.js';
 import type { MemMap } from '../page/mem-map.js';
@@ -66,11 +57,20 @@ import {
 } from '../page/page-flags.js';
 import type { PhysicalMemory } from '../page/physical-memory.js';
 import { VmEvents } from '../page/vm-events.js';
+import { ALLOC_NO_WATERMARKS, ALLOC_WMARK_MASK, zoneWatermarkOk } from './alloc-flags.js';
 import { setupBootMemory } from './boot-memory.js';
 import { type FreeAreaContext, freeOneBlock, pageblockMigratetype, rmqueue } from './free-area.js';
 import type { Memblock } from './memblock.js';
+import {
+  buildZoneLookup,
+  buildZoneTable,
+  configuredZones,
+  freeAllBootMemory,
+  printBootLog,
+} from './node-init.js';
 import { drainPcp, freeToPcp, rmqueuePcplist } from './pcp.js';
 import { noReclaim, type Reclaimer } from './reclaimer.js';
+import { allocSlowpath, type SlowPathHost } from './slow-path.js';
 import {
   calculateMinFreeKbytes,
   setupLowmemReserve,
@@ -81,32 +81,11 @@ import {
   MAX_ORDER,
   PAGE_ALLOC_COSTLY_ORDER,
   PCP_INTS,
-  WMARK_HIGH,
   WMARK_LOW,
-  WMARK_MIN,
   Z_FREE_PAGES,
   ZONE_STATE_INTS,
   Zone,
 } from './zone.js';
-
-// alloc_flags (mm/internal.h): the low two bits select the watermark.
-const ALLOC_WMARK_MASK = 0x3;
-const ALLOC_NO_WATERMARKS = 0x4;
-const ALLOC_OOM = 0x8;
-const ALLOC_NON_BLOCK = 0x10;
-const ALLOC_MIN_RESERVE = 0x20;
-const ALLOC_HIGHATOMIC = 0x200;
-const ALLOC_KSWAPD = 0x800;
-const ALLOC_RESERVES = ALLOC_NON_BLOCK | ALLOC_MIN_RESERVE | ALLOC_HIGHATOMIC | ALLOC_OOM;
-
-/** `MAX_RECLAIM_RETRIES`: reclaim rounds without progress before the OOM killer. */
-const MAX_RECLAIM_RETRIES = 16;
-/**
- * Rounds of the slow path before mmsim gives up. Linux can loop for ever
- * (a `GFP_NOFS` request under OOM, a `__GFP_NOFAIL` one with nothing to
- * kill); a simulation must end, so it fails, or panics for `__GFP_NOFAIL`.
- */
-const MAX_SLOWPATH_ROUNDS = 64;
 
 const ALLOCATED_BIT = 1 << PG.allocated;
 /** `GFP_MOVABLE_SHIFT`: gfp_migratetype is `(gfp & GFP_MOVABLE_MASK) >> 3`. */
@@ -141,18 +120,8 @@ export interface BuddyAllocatorOptions {
   readonly comm?: () => string;
 }
 
-/** The zones Linux configures on an architecture, with the empty Movable zone every kernel has. */
-function configuredZones(
-  arch: Arch,
-  memorySize: number,
-): { name: ZoneName; startPfn: number; endPfn: number }[] {
-  const spans = zoneSpans(arch, memorySize);
-  const end = Math.floor(memorySize / arch.pageSize);
-  return [...spans, { name: 'Movable', startPfn: end, endPfn: end }];
-}
-
 /** The buddy page allocator of one node. */
-export class BuddyAllocator {
+export class BuddyAllocator implements SlowPathHost {
   /** The architecture profile. */
   readonly arch: Arch;
   /** The RAM it allocates from. */
@@ -177,14 +146,17 @@ export class BuddyAllocator {
   cpu = 0;
   /** Migratetype of each pageblock. */
   readonly pageblockMigratetype: Uint8Array;
-  private reclaimer: Reclaimer;
+  /** The reclaim and OOM services of the slow path (see `setReclaimer`). */
+  reclaimer: Reclaimer;
   private readonly ctx: FreeAreaContext;
   private readonly failPageAlloc: FaultInjector | null;
-  private readonly comm: () => string;
+  /** @internal */
+  readonly comm: () => string;
   /** Highest usable zone index for each combination of the zone bits (`gfp_zone` resolved). */
   private readonly highestZoneIdx: Int8Array;
   /** Index of ZONE_NORMAL: the OOM killer is not used for requests limited to lower zones. */
-  private readonly normalIdx: number;
+  /** @internal */
+  readonly normalIdx: number;
   private readonly pgfreeSlot: number;
   /** Zone index of each run of `2 ** zoneShift` frames (Linux keeps the zone in page->flags). */
   private readonly zoneByRun: Uint8Array;
@@ -273,99 +245,18 @@ export class BuddyAllocator {
       return zone;
     });
     this.pgfreeSlot = this.events.register('pgfree');
-    // The largest run of frames that never straddles a zone boundary.
-    let shift = this.pageblockOrder;
-    while (shift > 0 && this.zones.some((z) => z.startPfn % 2 ** shift !== 0)) shift--;
-    this.zoneShift = shift;
-    this.zoneByRun = new Uint8Array(Math.ceil(memory.frames / 2 ** shift));
-    for (const zone of this.zones) {
-      this.zoneByRun.fill(zone.index, zone.startPfn >>> shift, Math.ceil(zone.endPfn / 2 ** shift));
-    }
+    const lookup = buildZoneLookup(this.zones, this.pageblockOrder, memory.frames);
+    this.zoneShift = lookup.shift;
+    this.zoneByRun = lookup.table;
     this.normalIdx = spans.findIndex((s) => s.name === 'Normal');
-    this.highestZoneIdx = this.buildZoneTable();
+    this.highestZoneIdx = buildZoneTable(this.zones);
 
-    this.freeAllBootMemory();
+    freeAllBootMemory(this.ctx, this.zones, this.memblock, arch.pageSize);
     this.minFreeKbytes = calculateMinFreeKbytes(this.zones, arch.pageSize);
     setupPerZoneWmarks(this.zones, this.minFreeKbytes, arch.pageSize);
     setupLowmemReserve(this.zones);
     for (const zone of this.zones) setupPcp(zone, arch.pageSize, cpus);
-    this.printBootLog();
-  }
-
-  /** `gfp_zone` with OPT_ZONE_* resolved for this architecture: the highest zone index per zone-bit combination. */
-  private buildZoneTable(): Int8Array {
-    const table = new Int8Array(16).fill(-1);
-    const indexOf = (name: ZoneName): number => this.zones.findIndex((z) => z.name === name);
-    for (let bits = 0; bits < 16; bits++) {
-      let name: ZoneName;
-      try {
-        name = gfpZone(bits);
-      } catch {
-        continue;
-      }
-      let idx = indexOf(name);
-      // A zone the architecture does not configure resolves to ZONE_NORMAL (OPT_ZONE_DMA32, OPT_ZONE_HIGHMEM).
-      if (idx < 0) idx = indexOf('Normal');
-      table[bits] = idx;
-    }
-    return table;
-  }
-
-  /** `memblock_free_all`: every frame not reserved goes to the buddy lists, in the largest aligned blocks. */
-  private freeAllBootMemory(): void {
-    const reserved = this.memblock.reserved;
-    for (const zone of this.zones) {
-      let start = zone.startPfn;
-      const end = zone.endPfn;
-      const ranges: [number, number][] = [];
-      for (const r of reserved) {
-        const rs = r.base / this.arch.pageSize;
-        const re = rs + r.size / this.arch.pageSize;
-        if (re <= start || rs >= end) continue;
-        if (rs > start) ranges.push([start, rs]);
-        start = Math.max(start, re);
-      }
-      if (start < end) ranges.push([start, end]);
-      for (const [s, e] of ranges) this.freeBootRange(zone, s, e);
-    }
-  }
-
-  /** `__free_pages_memory`: frees `[start, end)` in naturally aligned blocks. */
-  private freeBootRange(zone: Zone, start: number, end: number): void {
-    let pfn = start;
-    while (pfn < end) {
-      let order = pfn === 0 ? MAX_ORDER : Math.min(MAX_ORDER, 31 - Math.clz32(pfn & -pfn));
-      while (pfn + (1 << order) > end) order--;
-      zone.managed += 1 << order;
-      freeOneBlock(this.ctx, zone, pfn, order, pageblockMigratetype(this.ctx, pfn), true);
-      pfn += 1 << order;
-    }
-  }
-
-  private printBootLog(): void {
-    const { log, arch } = this;
-    log.printk(LogLevel.INFO, 'Zone ranges:');
-    for (const zone of this.zones) {
-      const range =
-        zone.spanned > 0
-          ? `[mem ${hex16(zone.startPfn * arch.pageSize)}-${hex16(zone.endPfn * arch.pageSize - 1)}]`
-          : 'empty';
-      log.printk(LogLevel.INFO, `  ${zone.name.padEnd(8)} ${range}`);
-    }
-    for (const zone of this.zones) {
-      if (zone.spanned === 0) continue;
-      const reserved = zone.spanned - zone.managed;
-      if (reserved > 0)
-        log.printk(LogLevel.DEBUG, `  ${zone.name} zone: ${reserved} pages reserved`);
-    }
-    const total = this.zones.reduce((n, z) => n + z.managed, 0);
-    log.printk(LogLevel.INFO, `Built 1 zonelists, mobility grouping on.  Total pages: ${total}`);
-    const kib = arch.pageSize / 1024;
-    const reservedKb = (this.frames - total) * kib;
-    log.printk(
-      LogLevel.INFO,
-      `Memory: ${this.nrFreePages() * kib}K/${this.frames * kib}K available (${reservedKb}K reserved)`,
-    );
+    printBootLog(this.log, arch, this.zones, this.frames, this.nrFreePages());
   }
 
   /** Replaces the reclaimer the slow path calls (the kernel wires in `src/vm`'s at boot). */
@@ -410,7 +301,7 @@ export class BuddyAllocator {
     // gfp_migratetype: the mobility bits shifted down (Movable 1, Reclaimable 2).
     const mt = (gfp & GFP_MOVABLE_MASK) >>> GFP_MOVABLE_SHIFT;
     let pfn = this.getPageFromFreelist(gfp, order, WMARK_LOW, highest, mt);
-    if (pfn < 0) pfn = this.allocSlowpath(gfp, order, highest, mt);
+    if (pfn < 0) pfn = allocSlowpath(this, gfp, order, highest, mt);
     return pfn < 0 ? null : (pfn as Pfn);
   }
 
@@ -439,7 +330,8 @@ export class BuddyAllocator {
    * `get_page_from_freelist`: the first zone of the zonelist that passes the
    * watermark check gives the block; -1 if none can.
    */
-  private getPageFromFreelist(
+  /** @internal */
+  getPageFromFreelist(
     gfp: Gfp,
     order: number,
     allocFlags: number,
@@ -476,46 +368,7 @@ export class BuddyAllocator {
   ): boolean {
     const free = zone.state[Z_FREE_PAGES] as number;
     if (order === 0 && free > mark + (zone.lowmemReserve[highest] as number)) return true;
-    return this.zoneWatermarkOk(zone, order, mark, highest, allocFlags, free);
-  }
-
-  /**
-   * `__zone_watermark_ok`: after the request, free frames must stay above
-   * the mark plus the lowmem reserve; reserves lower the mark; a high-order
-   * request also needs a free block of at least its order.
-   */
-  zoneWatermarkOk(
-    zone: Zone,
-    order: number,
-    mark: number,
-    highest: number,
-    allocFlags: number,
-    freePages: number,
-  ): boolean {
-    let min = mark;
-    const free = freePages - ((1 << order) - 1);
-    if ((allocFlags & ALLOC_RESERVES) !== 0) {
-      if ((allocFlags & ALLOC_MIN_RESERVE) !== 0) {
-        min -= Math.floor(min / 2);
-        if ((allocFlags & ALLOC_NON_BLOCK) !== 0) min -= Math.floor(min / 4);
-      }
-      if ((allocFlags & ALLOC_OOM) !== 0) min -= Math.floor(min / 2);
-    }
-    if (free <= min + (zone.lowmemReserve[highest] as number)) return false;
-    if (order === 0) return true;
-    for (let o = order; o <= MAX_ORDER; o++) {
-      if (zone.nrFree[o] === 0) continue;
-      for (let mt = 0; mt < MIGRATE_PCPTYPES; mt++) {
-        if ((zone.freeHeads[o * MIGRATE_TYPES + mt] as number) >= 0) return true;
-      }
-      if (
-        (allocFlags & (ALLOC_HIGHATOMIC | ALLOC_OOM)) !== 0 &&
-        (zone.freeHeads[o * MIGRATE_TYPES + MigrateType.HighAtomic] as number) >= 0
-      ) {
-        return true;
-      }
-    }
-    return false;
+    return zoneWatermarkOk(zone, order, mark, highest, allocFlags, free);
   }
 
   /**
@@ -534,154 +387,6 @@ export class BuddyAllocator {
         for (let i = 0; i < 1 << order; i++) this.memory.zeroPage(pfn + i);
       }
       if ((gfp & __GFP_COMP) !== 0 && order > 0) m.prepCompoundPage(pfn, order);
-    }
-  }
-
-  /** `gfp_to_alloc_flags`. */
-  private gfpToAllocFlags(gfp: Gfp, order: number): number {
-    let flags = WMARK_MIN;
-    if ((gfp & __GFP_HIGH) !== 0) flags |= ALLOC_MIN_RESERVE;
-    if ((gfp & __GFP_KSWAPD_RECLAIM) !== 0) flags |= ALLOC_KSWAPD;
-    if ((gfp & __GFP_DIRECT_RECLAIM) === 0 && (gfp & __GFP_NOMEMALLOC) === 0) {
-      flags |= ALLOC_NON_BLOCK;
-      if (order > 0) flags |= ALLOC_HIGHATOMIC;
-    }
-    return flags;
-  }
-
-  /**
-   * `__alloc_pages_slowpath`. Returns the pfn, or -1 after logging the
-   * failure (unless `__GFP_NOWARN`).
-   */
-  private allocSlowpath(gfp: Gfp, order: number, highest: number, mt: number): number {
-    const canDirectReclaim = (gfp & __GFP_DIRECT_RECLAIM) !== 0;
-    const costly = order > PAGE_ALLOC_COSTLY_ORDER;
-    let allocFlags = this.gfpToAllocFlags(gfp, order);
-    if ((allocFlags & ALLOC_KSWAPD) !== 0) this.reclaimer.wakeKswapd(order, highest, gfp);
-    let pfn = this.getPageFromFreelist(gfp, order, allocFlags, highest, mt);
-    if (pfn >= 0) return pfn;
-
-    let noProgressLoops = 0;
-    let drained = false;
-    for (let round = 0; round < MAX_SLOWPATH_ROUNDS; round++) {
-      if ((allocFlags & ALLOC_KSWAPD) !== 0) this.reclaimer.wakeKswapd(order, highest, gfp);
-      // __gfp_pfmemalloc_flags: __GFP_MEMALLOC may use every reserve.
-      if ((gfp & __GFP_MEMALLOC) !== 0 && (gfp & __GFP_NOMEMALLOC) === 0) {
-        allocFlags = ALLOC_NO_WATERMARKS | (allocFlags & ALLOC_KSWAPD);
-      }
-      pfn = this.getPageFromFreelist(gfp, order, allocFlags, highest, mt);
-      if (pfn >= 0) return pfn;
-      if (!canDirectReclaim) break;
-
-      // __alloc_pages_direct_reclaim
-      this.events.add((this.zones[highest] as Zone).allocstallSlot, 1);
-      const reclaimed = this.reclaimer.tryToFreePages(gfp, order, highest);
-      pfn = this.getPageFromFreelist(gfp, order, allocFlags, highest, mt);
-      if (pfn < 0 && !drained) {
-        // Pages may be pinned on the per-CPU lists: drain them and try once more.
-        this.drainAllPages();
-        drained = true;
-        pfn = this.getPageFromFreelist(gfp, order, allocFlags, highest, mt);
-      }
-      if (pfn >= 0) return pfn;
-
-      if ((gfp & __GFP_NORETRY) !== 0) break;
-      if (costly && (gfp & __GFP_RETRY_MAYFAIL) === 0) break;
-      if (this.shouldReclaimRetry(order, reclaimed > 0, ++noProgressLoops, highest, allocFlags)) {
-        if (reclaimed > 0 && !costly) noProgressLoops = 0;
-        continue;
-      }
-      const oom = this.mayOom(gfp, order, highest, mt);
-      if (oom.pfn >= 0) return oom.pfn;
-      if (!oom.progress) break;
-      noProgressLoops = 0;
-    }
-
-    if ((gfp & __GFP_NOFAIL) !== 0 && canDirectReclaim) {
-      // __alloc_pages_cpuset_fallback with ALLOC_MIN_RESERVE, then everything.
-      pfn = this.getPageFromFreelist(gfp, order, WMARK_MIN | ALLOC_MIN_RESERVE, highest, mt);
-      if (pfn < 0) pfn = this.getPageFromFreelist(gfp, order, ALLOC_NO_WATERMARKS, highest, mt);
-      if (pfn >= 0) return pfn;
-      this.warnAlloc(gfp & ~__GFP_NOWARN, order);
-      throw new KernelPanic('Kernel panic - not syncing: System is deadlocked on memory');
-    }
-    if ((gfp & __GFP_NOWARN) === 0) this.warnAlloc(gfp, order);
-    return -1;
-  }
-
-  /**
-   * `should_reclaim_retry`: keep reclaiming while fewer than
-   * MAX_RECLAIM_RETRIES rounds went without progress and some zone could
-   * meet its min watermark if everything reclaimable were reclaimed.
-   */
-  private shouldReclaimRetry(
-    order: number,
-    progress: boolean,
-    loops: number,
-    highest: number,
-    allocFlags: number,
-  ): boolean {
-    if (progress && order <= PAGE_ALLOC_COSTLY_ORDER && loops <= MAX_RECLAIM_RETRIES) return true;
-    if (loops > MAX_RECLAIM_RETRIES) return false;
-    for (let z = highest; z >= 0; z--) {
-      const zone = this.zones[z] as Zone;
-      if (zone.managed === 0) continue;
-      const reclaimable = this.reclaimer.reclaimablePages(zone);
-      if (reclaimable === 0) continue;
-      const available = reclaimable + (zone.state[Z_FREE_PAGES] as number);
-      if (this.zoneWatermarkOk(zone, order, zone.min, highest, allocFlags, available)) return true;
-    }
-    return false;
-  }
-
-  /** `__alloc_pages_may_oom`: one last try at the high watermark, then the OOM killer when it may help. */
-  private mayOom(
-    gfp: Gfp,
-    order: number,
-    highest: number,
-    mt: number,
-  ): { pfn: number; progress: boolean } {
-    const pfn = this.getPageFromFreelist(gfp, order, WMARK_HIGH, highest, mt);
-    if (pfn >= 0) return { pfn, progress: true };
-    if (order > PAGE_ALLOC_COSTLY_ORDER) return { pfn: -1, progress: false };
-    if (highest < this.normalIdx) return { pfn: -1, progress: false };
-    if ((gfp & (__GFP_RETRY_MAYFAIL | __GFP_THISNODE)) !== 0) return { pfn: -1, progress: false };
-    // out_of_memory does not kill for requests that cannot reach the filesystem; it reports progress so they retry.
-    if ((gfp & __GFP_FS) === 0) return { pfn: -1, progress: true };
-    const killed = this.reclaimer.outOfMemory(gfp, order);
-    if (!killed && (gfp & __GFP_NOFAIL) !== 0) {
-      const last = this.getPageFromFreelist(gfp, order, ALLOC_NO_WATERMARKS, highest, mt);
-      return { pfn: last, progress: true };
-    }
-    return { pfn: -1, progress: killed };
-  }
-
-  /** `warn_alloc`, followed by the free-area summary of `show_free_areas`. */
-  private warnAlloc(gfp: Gfp, order: number): void {
-    const log = this.log;
-    log.printk(
-      LogLevel.WARNING,
-      `${this.comm()}: page allocation failure: order:${order}, mode:0x${gfp.toString(16)}(${formatGfp(gfp)}), nodemask=(null),cpuset=/,mems_allowed=0`,
-    );
-    log.printk(LogLevel.WARNING, 'Mem-Info:');
-    const kib = this.arch.pageSize / 1024;
-    for (const zone of this.zones) {
-      if (zone.managed === 0) continue;
-      let line = `Node 0 ${zone.name}: `;
-      let total = 0;
-      for (let o = 0; o <= MAX_ORDER; o++) {
-        const n = zone.nrFree[o] as number;
-        line += `${n}*${kib << o}kB `;
-        if (n > 0) {
-          let types = '';
-          for (let t = 0; t < MIGRATE_TYPES; t++) {
-            if ((zone.freeHeads[o * MIGRATE_TYPES + t] as number) >= 0) types += 'UMEHI'[t];
-          }
-          line += `(${types}) `;
-        }
-        total += n * (kib << o);
-      }
-      log.printk(LogLevel.WARNING, `${line}= ${total}kB`);
     }
   }
 
@@ -769,8 +474,4 @@ export class BuddyAllocator {
     const flags = this.memMap.flags[pfn] as number;
     return (flags & ALLOCATED_BIT) === 0 ? -1 : (flags >>> ALLOC_ORDER_SHIFT) & ALLOC_ORDER_MASK;
   }
-}
-
-function hex16(x: number): string {
-  return `0x${x.toString(16).padStart(16, '0')}`;
 }
