@@ -93,6 +93,16 @@ const SLUB_DEBUG_LETTERS = 'FZPUTAO-';
 /** The most CPUs a machine may have. */
 export const MAX_CPUS = 64;
 
+/** Whether `value` is one of `choices`. */
+function isOneOf<T extends string>(value: unknown, choices: readonly T[]): value is T {
+  return typeof value === 'string' && (choices as readonly string[]).includes(value);
+}
+
+/** `value`, or `fallback` when it is undefined; `null` is a value (and is rejected later). */
+function given<T>(value: T | undefined, fallback: T): T {
+  return value === undefined ? fallback : value;
+}
+
 function invalid(option: string, message: string): KernelError {
   return new KernelError('EINVAL', `Kernel.boot: ${option}: ${message}`);
 }
@@ -177,14 +187,14 @@ function parseFaultInjection(
       `${String(probability)} is not a percentage from 0 to 100`,
     );
   }
-  const ignoreGfpWait = v.ignoreGfpWait ?? false;
+  const ignoreGfpWait = given(v.ignoreGfpWait, false);
   if (typeof ignoreGfpWait !== 'boolean')
     throw invalid(`${option}.ignoreGfpWait`, 'expected a boolean');
   return {
     probability,
-    interval: parseInteger(v.interval ?? 1, `${option}.interval`, 1, 2 ** 31 - 1),
-    times: parseInteger(v.times ?? -1, `${option}.times`, -1, 2 ** 31 - 1),
-    seed: parseInteger(v.seed ?? bootSeed, `${option}.seed`, 0, 2 ** 32 - 1),
+    interval: parseInteger(given(v.interval, 1), `${option}.interval`, 1, 2 ** 31 - 1),
+    times: parseInteger(given(v.times, -1), `${option}.times`, -1, 2 ** 31 - 1),
+    seed: parseInteger(given(v.seed, bootSeed), `${option}.seed`, 0, 2 ** 32 - 1),
     ignoreGfpWait,
   };
 }
@@ -202,13 +212,13 @@ export function parseBootOptions(options: BootOptions = {}): BootConfig {
     if (!OPTION_NAMES.has(key))
       throw invalid(key, `unknown option (expected one of ${[...OPTION_NAMES].join(', ')})`);
   }
-  const archName = options.arch ?? 'x86_64';
-  if (typeof archName !== 'string' || !ARCH_NAMES.includes(archName)) {
+  const archName = given<unknown>(options.arch, 'x86_64');
+  if (!isOneOf(archName, ARCH_NAMES)) {
     throw invalid('arch', `${JSON.stringify(archName)} is not one of ${ARCH_NAMES.join(', ')}`);
   }
   const arch = getArch(archName);
 
-  const requested = parseSize(options.memory ?? '64M', 'memory');
+  const requested = parseSize(given<unknown>(options.memory, '64M'), 'memory');
   // Like mem=, a size that is not a whole number of pages is rounded down.
   const memory = Math.floor(requested / arch.pageSize) * arch.pageSize;
   const maxMemory = Math.min(MAX_MEMORY, arch.maxMemory);
@@ -219,8 +229,8 @@ export function parseBootOptions(options: BootOptions = {}): BootConfig {
     );
   }
 
-  const slab = options.slab ?? 'slub';
-  if (!SLAB_KINDS.includes(slab))
+  const slab = given<unknown>(options.slab, 'slub');
+  if (!isOneOf(slab, SLAB_KINDS))
     throw invalid('slab', `${JSON.stringify(slab)} is not one of ${SLAB_KINDS.join(', ')}`);
 
   let swap: BootConfig['swap'] = false;
@@ -244,8 +254,8 @@ export function parseBootOptions(options: BootOptions = {}): BootConfig {
     swap = file === undefined ? { size } : { size, file };
   }
 
-  const cpus = parseInteger(options.cpus ?? 1, 'cpus', 1, MAX_CPUS);
-  const seed = parseInteger(options.seed ?? 0, 'seed', 0, 2 ** 32 - 1);
+  const cpus = parseInteger(given<unknown>(options.cpus, 1), 'cpus', 1, MAX_CPUS);
+  const seed = parseInteger(given<unknown>(options.seed, 0), 'seed', 0, 2 ** 32 - 1);
   return {
     arch: archName,
     memory,

@@ -463,3 +463,14 @@ describe('determinism', () => {
     expect(new Set(logs).size).toBe(3);
   });
 });
+
+describe('null is not "use the default"', () => {
+  it.each(['arch', 'memory', 'slab', 'cpus', 'seed', 'swap', 'slubDebug', 'failslab', 'failPageAlloc'])(
+    '%s: null throws EINVAL naming the option',
+    (option) => {
+      const call = () => Kernel.boot({ [option]: null } as unknown as BootOptions);
+      expect(call).toThrow(KernelError);
+      expect(call).toThrow(option);
+    },
+  );
+});

@@ -256,7 +256,7 @@ export class BuddyAllocator implements SlowPathHost {
     setupPerZoneWmarks(this.zones, this.minFreeKbytes, arch.pageSize);
     setupLowmemReserve(this.zones);
     for (const zone of this.zones) setupPcp(zone, arch.pageSize, cpus);
-    printBootLog(this.log, arch, this.zones, this.frames, this.nrFreePages());
+    printBootLog(this.log, arch, this.zones, this.memblock, this.frames, this.nrFreePages());
   }
 
   /** Replaces the reclaimer the slow path calls (the kernel wires in `src/vm`'s at boot). */

@@ -6,6 +6,7 @@
 import { gfpZone } from '../gfp/zone.js';
 import { type Arch, type ZoneName, zoneSpans } from '../page/arch.js';
 import { type KernelLog, LogLevel } from '../page/kernel-log.js';
+import { STRUCT_PAGE_SIZE } from '../page/mem-map.js';
 import { type FreeAreaContext, freeOneBlock, pageblockMigratetype } from './free-area.js';
 import type { Memblock } from './memblock.js';
 import { MAX_ORDER, type Zone } from './zone.js';
@@ -106,9 +107,16 @@ export function printBootLog(
   log: KernelLog,
   arch: Arch,
   zones: readonly Zone[],
+  memblock: Memblock,
   frames: number,
   freePages: number,
 ): void {
+  for (const region of memblock.reserved) {
+    const last = region.base + region.size - 1;
+    log.printk(LogLevel.INFO, `memblock_reserve: [${hex16(region.base)}-${hex16(last)}] ${region.owner}`);
+  }
+  const memMapBytes = frames * STRUCT_PAGE_SIZE;
+  log.printk(LogLevel.INFO, `mem_map: ${frames} struct pages, ${Math.ceil(memMapBytes / 1024)}K`);
   log.printk(LogLevel.INFO, 'Zone ranges:');
   for (const zone of zones) {
     const range =
