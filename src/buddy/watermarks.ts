@@ -134,7 +134,8 @@ export function zoneHighsize(zone: Zone, batch: number, cpus: number, fraction: 
  * Linux does under load: `high` stays at high_min.
  */
 export function setupPcp(zone: Zone, pageSize: number, cpus: number): void {
-  const batch = zoneBatchsize(zone.managed, pageSize);
+  // zone_set_pageset_high_and_batch: a zone too small for a batch still moves one frame at a time.
+  const batch = Math.max(1, zoneBatchsize(zone.managed, pageSize));
   const highMin = zoneHighsize(zone, batch, cpus, 0);
   const highMax = zoneHighsize(zone, batch, cpus, MIN_PERCPU_PAGELIST_HIGH_FRACTION);
   for (const p of zone.pcp) {

@@ -163,8 +163,13 @@ export class Zone {
     return this.spanned;
   }
 
-  /** Whether the zone has memory the allocator may use (`populated_zone`). */
+  /** Whether the zone spans any present memory (`populated_zone`). */
   get populated(): boolean {
+    return this.present > 0;
+  }
+
+  /** Whether the zone has frames the allocator may hand out (`managed_zone`). */
+  get isManaged(): boolean {
     return this.managed > 0;
   }
 
