@@ -1,8 +1,18 @@
 /**
  * `npm run demo`: boots a machine with the default configuration and shows
- * what it is made of. It grows with each layer of the library.
+ * what it is made of, then exercises the page allocator. It grows with
+ * each layer of the library.
  */
-import { Kernel, STRUCT_PAGE_SIZE } from '../src/index.js';
+import {
+  __GFP_COMP,
+  formatGfp,
+  GFP_ATOMIC,
+  GFP_DMA,
+  GFP_HIGHUSER_MOVABLE,
+  GFP_KERNEL,
+  Kernel,
+  STRUCT_PAGE_SIZE,
+} from '../src/index.js';
 
 const k = Kernel.boot();
 const KiB = 1024;
@@ -13,31 +23,60 @@ function section(title: string): void {
 }
 
 section('Machine');
-console.log(
-  `architecture     ${k.arch.name} (${k.arch.levels}-level page tables, ${k.arch.vaBits}-bit virtual addresses)`,
-);
+console.log(`architecture     ${k.arch.name} (${k.arch.levels}-level page tables, ${k.arch.vaBits}-bit virtual addresses)`);
 console.log(`page size        ${k.PAGE_SIZE} bytes (PAGE_SHIFT ${k.PAGE_SHIFT})`);
-console.log(
-  `memory           ${k.memory.size / MiB} MiB in ${k.memory.buffers.length} SharedArrayBuffer, ${k.memory.frames} frames`,
-);
-console.log(
-  `struct page      ${STRUCT_PAGE_SIZE} bytes each, ${k.memMap.bytes / KiB} KiB in all, at physical ${k.memMap.base.toString(16)}`,
-);
+console.log(`memory           ${k.memory.size / MiB} MiB in ${k.memory.buffers.length} SharedArrayBuffer, ${k.memory.frames} frames`);
+console.log(`struct page      ${STRUCT_PAGE_SIZE} bytes each, ${k.memMap.bytes / KiB} KiB in all`);
 
-section('Zones');
+section('Zones and watermarks (pages)');
+console.log(`${'zone'.padEnd(8)} ${'spanned'.padStart(8)} ${'managed'.padStart(8)} ${'min'.padStart(6)} ${'low'.padStart(6)} ${'high'.padStart(6)}`);
 for (const zone of k.zones) {
-  const frames = zone.spanned;
   console.log(
-    `${zone.name.padEnd(8)} ${frames === 0 ? 'empty' : `pfn ${zone.startPfn}..${zone.endPfn - 1} (${(frames * k.PAGE_SIZE) / MiB} MiB)`}`,
+    `${zone.name.padEnd(8)} ${String(zone.spanned).padStart(8)} ${String(zone.managed).padStart(8)} ` +
+      `${String(zone.min).padStart(6)} ${String(zone.low).padStart(6)} ${String(zone.high).padStart(6)}`,
   );
 }
+console.log(`min_free_kbytes  ${k.buddy.minFreeKbytes}`);
 
 section('Early reservations (memblock)');
 for (const r of k.memblock.reserved) {
-  console.log(
-    `${r.owner.padEnd(14)} ${(r.size / KiB).toString().padStart(8)} KiB at ${r.base.toString(16)}`,
-  );
+  console.log(`${r.owner.padEnd(16)} ${(r.size / KiB).toString().padStart(8)} KiB at 0x${r.base.toString(16)}`);
 }
+
+section('/proc/buddyinfo after boot');
+process.stdout.write(k.proc('/proc/buddyinfo'));
+
+section('Allocating');
+const held: [number, number][] = [];
+for (const [gfp, order, count] of [
+  [GFP_KERNEL, 0, 100],
+  [GFP_KERNEL | __GFP_COMP, 3, 20],
+  [GFP_DMA, 2, 10],
+  [GFP_HIGHUSER_MOVABLE, 0, 200],
+  [GFP_ATOMIC, 5, 4],
+] as const) {
+  const pfns: number[] = [];
+  for (let i = 0; i < count; i++) {
+    const pfn = k.allocPages(gfp, order);
+    if (pfn !== null) {
+      pfns.push(pfn);
+      held.push([pfn, order]);
+    }
+  }
+  const zones = [...new Set(pfns.map((pfn) => k.buddy.zoneOf(pfn).name))].join(', ');
+  console.log(`${formatGfp(gfp).padEnd(26)} order ${order}: ${pfns.length} blocks from ${zones}`);
+}
+process.stdout.write(k.proc('/proc/buddyinfo'));
+
+section('Freeing everything and draining the per-CPU lists');
+for (const [pfn, order] of held) k.freePages(pfn, order);
+k.drainAllPages();
+k.checkInvariants();
+process.stdout.write(k.proc('/proc/buddyinfo'));
+console.log('checkInvariants: all hold');
+
+section('/proc/pagetypeinfo: pageblocks that unmovable allocations claimed stay Unmovable');
+process.stdout.write(k.proc('/proc/pagetypeinfo'));
 
 section('dmesg');
 process.stdout.write(k.dmesg());
