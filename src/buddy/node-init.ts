@@ -113,7 +113,10 @@ export function printBootLog(
 ): void {
   for (const region of memblock.reserved) {
     const last = region.base + region.size - 1;
-    log.printk(LogLevel.INFO, `memblock_reserve: [${hex16(region.base)}-${hex16(last)}] ${region.owner}`);
+    log.printk(
+      LogLevel.INFO,
+      `memblock_reserve: [${hex16(region.base)}-${hex16(last)}] ${region.owner}`,
+    );
   }
   const memMapBytes = frames * STRUCT_PAGE_SIZE;
   log.printk(LogLevel.INFO, `mem_map: ${frames} struct pages, ${Math.ceil(memMapBytes / 1024)}K`);

@@ -17,7 +17,7 @@
  * (`alloc_factor`, `free_count`).
  */
 import { MIGRATE_PCPTYPES, MigrateType } from '../gfp/migratetype.js';
-import { PAGE_FLAGS_MASK, PAGE_TYPE_SHIFT, PageType } from '../page/page-flags.js';
+import { PAGE_TYPE_SHIFT, PageType } from '../page/page-flags.js';
 import { type FreeAreaContext, freeOneBlock, pageblockMigratetype, rmqueue } from './free-area.js';
 import {
   NR_PCP_LISTS,
@@ -45,20 +45,22 @@ function push(
   pfn: number,
   order: number,
 ): void {
-  ctx.flags[pfn] = ((ctx.flags[pfn] as number) & PAGE_FLAGS_MASK) | PCP_TYPE;
+  // Blocks arrive with clean flags (fresh off a free list, or freed), so
+  // the page type is the only thing to set.
+  ctx.flags[pfn] = PCP_TYPE;
   ctx.next[pfn] = pcp.heads[list] as number;
   pcp.heads[list] = pfn;
-  pcp.counts[list] = (pcp.counts[list] as number) + 1;
   pcp.ints[PCP_COUNT] = (pcp.ints[PCP_COUNT] as number) + (1 << order);
 }
 
-/** Pops the top block of a non-empty pcp stack. */
+/**
+ * Pops the top block of a non-empty pcp stack. Its page type is left for
+ * the caller to overwrite: `prep_new_page` or `__free_one_page` sets the
+ * flags word next.
+ */
 function pop(ctx: FreeAreaContext, pcp: PerCpuPages, list: number, order: number): number {
   const pfn = pcp.heads[list] as number;
   pcp.heads[list] = ctx.next[pfn] as number;
-  ctx.next[pfn] = -1;
-  ctx.flags[pfn] = (ctx.flags[pfn] as number) & PAGE_FLAGS_MASK;
-  pcp.counts[list] = (pcp.counts[list] as number) - 1;
   pcp.ints[PCP_COUNT] = (pcp.ints[PCP_COUNT] as number) - (1 << order);
   return pfn;
 }

@@ -14,7 +14,6 @@
  * per-CPU pages (PCP_INTS slots per zone and CPU)
  *   [0] count (frames)  [1] high  [2] batch  [3] high_min  [4] high_max
  *   [8 .. 20)           list heads, [order * 3 + migratetype] (orders 0..3)
- *   [20 .. 32)          list lengths (blocks)
  * ```
  *
  * What is fixed at boot (the span, managed pages, watermarks,
@@ -53,7 +52,6 @@ export const PCP_HIGH_MIN = 3;
 /** pcp slot: the largest `high`. */
 export const PCP_HIGH_MAX = 4;
 const PCP_HEADS = 8;
-const PCP_COUNTS = PCP_HEADS + NR_PCP_LISTS;
 
 /** Watermark indices (`enum zone_watermarks`). */
 export const WMARK_MIN = 0;
@@ -78,10 +76,8 @@ export function pcpListIndex(order: number, migratetype: number): number {
 export interface PerCpuPages {
   /** count, high, batch, high_min, high_max. */
   readonly ints: Int32Array;
-  /** List heads by `pcpListIndex`. */
+  /** List heads by `pcpListIndex` (stacks linked through `next`, -1 ends). */
   readonly heads: Int32Array;
-  /** List lengths by `pcpListIndex`. */
-  readonly counts: Int32Array;
 }
 
 /** A zone of node 0. */
@@ -137,7 +133,6 @@ export class Zone {
       pcp.push({
         ints,
         heads: ints.subarray(PCP_HEADS, PCP_HEADS + NR_PCP_LISTS),
-        counts: ints.subarray(PCP_COUNTS, PCP_COUNTS + NR_PCP_LISTS),
       });
     }
     this.pcp = pcp;
