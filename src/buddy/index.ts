@@ -4,10 +4,10 @@
  * @packageDocumentation
  */
 
-export { type BootMemory, setupBootMemory } from './boot-memory.js';
 export { BuddyAllocator, type BuddyAllocatorOptions } from './buddy-allocator.js';
 export { Memblock, type MemblockRegion } from './memblock.js';
 export { noReclaim, type Reclaimer } from './reclaimer.js';
+export type { SlowPathHost } from './slow-path.js';
 export {
   calculateMinFreeKbytes,
   WATERMARK_SCALE_FACTOR,
