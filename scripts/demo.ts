@@ -23,13 +23,19 @@ function section(title: string): void {
 }
 
 section('Machine');
-console.log(`architecture     ${k.arch.name} (${k.arch.levels}-level page tables, ${k.arch.vaBits}-bit virtual addresses)`);
+console.log(
+  `architecture     ${k.arch.name} (${k.arch.levels}-level page tables, ${k.arch.vaBits}-bit virtual addresses)`,
+);
 console.log(`page size        ${k.PAGE_SIZE} bytes (PAGE_SHIFT ${k.PAGE_SHIFT})`);
-console.log(`memory           ${k.memory.size / MiB} MiB in ${k.memory.buffers.length} SharedArrayBuffer, ${k.memory.frames} frames`);
+console.log(
+  `memory           ${k.memory.size / MiB} MiB in ${k.memory.buffers.length} SharedArrayBuffer, ${k.memory.frames} frames`,
+);
 console.log(`struct page      ${STRUCT_PAGE_SIZE} bytes each, ${k.memMap.bytes / KiB} KiB in all`);
 
 section('Zones and watermarks (pages)');
-console.log(`${'zone'.padEnd(8)} ${'spanned'.padStart(8)} ${'managed'.padStart(8)} ${'min'.padStart(6)} ${'low'.padStart(6)} ${'high'.padStart(6)}`);
+console.log(
+  `${'zone'.padEnd(8)} ${'spanned'.padStart(8)} ${'managed'.padStart(8)} ${'min'.padStart(6)} ${'low'.padStart(6)} ${'high'.padStart(6)}`,
+);
 for (const zone of k.zones) {
   console.log(
     `${zone.name.padEnd(8)} ${String(zone.spanned).padStart(8)} ${String(zone.managed).padStart(8)} ` +
@@ -40,7 +46,9 @@ console.log(`min_free_kbytes  ${k.buddy.minFreeKbytes}`);
 
 section('Early reservations (memblock)');
 for (const r of k.memblock.reserved) {
-  console.log(`${r.owner.padEnd(16)} ${(r.size / KiB).toString().padStart(8)} KiB at 0x${r.base.toString(16)}`);
+  console.log(
+    `${r.owner.padEnd(16)} ${(r.size / KiB).toString().padStart(8)} KiB at 0x${r.base.toString(16)}`,
+  );
 }
 
 section('/proc/buddyinfo after boot');

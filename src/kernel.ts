@@ -22,9 +22,9 @@ import {
   inDirectMap,
   type Pfn,
   type PhysAddr,
+  pfnToPhys,
   physToPfn,
   physToVirt,
-  pfnToPhys,
   type VirtAddr,
   virtToPhys,
 } from './page/address.js';
@@ -185,7 +185,9 @@ export class Kernel {
 
   private checkPhys(fn: string, pa: number): void {
     if (!(Number.isInteger(pa) && pa >= 0 && pa < this.memory.size)) {
-      throw new KernelBug(`${fn}: physical address ${pa} is outside RAM (0..${this.memory.size - 1})`);
+      throw new KernelBug(
+        `${fn}: physical address ${pa} is outside RAM (0..${this.memory.size - 1})`,
+      );
     }
   }
 
@@ -199,7 +201,8 @@ export class Kernel {
    */
   proc(path: string): string {
     const render = Object.hasOwn(BUDDY_PROC_FILES, path) ? BUDDY_PROC_FILES[path] : undefined;
-    if (render === undefined) throw new KernelError('ENOENT', `proc: no such file ${JSON.stringify(path)}`);
+    if (render === undefined)
+      throw new KernelError('ENOENT', `proc: no such file ${JSON.stringify(path)}`);
     return render(this.buddy);
   }
 

@@ -465,12 +465,19 @@ describe('determinism', () => {
 });
 
 describe('null is not "use the default"', () => {
-  it.each(['arch', 'memory', 'slab', 'cpus', 'seed', 'swap', 'slubDebug', 'failslab', 'failPageAlloc'])(
-    '%s: null throws EINVAL naming the option',
-    (option) => {
-      const call = () => Kernel.boot({ [option]: null } as unknown as BootOptions);
-      expect(call).toThrow(KernelError);
-      expect(call).toThrow(option);
-    },
-  );
+  it.each([
+    'arch',
+    'memory',
+    'slab',
+    'cpus',
+    'seed',
+    'swap',
+    'slubDebug',
+    'failslab',
+    'failPageAlloc',
+  ])('%s: null throws EINVAL naming the option', (option) => {
+    const call = () => Kernel.boot({ [option]: null } as unknown as BootOptions);
+    expect(call).toThrow(KernelError);
+    expect(call).toThrow(option);
+  });
 });

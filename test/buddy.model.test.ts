@@ -49,7 +49,9 @@ function freeBlocksByOrder(buddy: BuddyAllocator): string {
 
 /** Every zone's free lists, by order and migratetype. */
 function freeListSnapshot(buddy: BuddyAllocator): string {
-  return buddy.zones.map((z) => `${z.name}:${[...z.freeCounts].join(',')}|${z.freePages}`).join(' ');
+  return buddy.zones
+    .map((z) => `${z.name}:${[...z.freeCounts].join(',')}|${z.freePages}`)
+    .join(' ');
 }
 
 /** The whole allocator state a rejected call must not change. */
@@ -76,7 +78,16 @@ function check(model: Model, real: Real): void {
   expect(buddy.nrFreePages() + pcp + allocated + reserved).toBe(buddy.memory.frames);
 }
 
-const GFPS = [GFP_KERNEL, GFP_ATOMIC, GFP_NOWAIT, GFP_DMA, GFP_USER, GFP_HIGHUSER_MOVABLE, GFP_KERNEL | __GFP_COMP, GFP_KERNEL | __GFP_ZERO];
+const GFPS = [
+  GFP_KERNEL,
+  GFP_ATOMIC,
+  GFP_NOWAIT,
+  GFP_DMA,
+  GFP_USER,
+  GFP_HIGHUSER_MOVABLE,
+  GFP_KERNEL | __GFP_COMP,
+  GFP_KERNEL | __GFP_ZERO,
+];
 
 class AllocCommand implements fc.Command<Model, Real> {
   constructor(
@@ -90,13 +101,15 @@ class AllocCommand implements fc.Command<Model, Real> {
     const pfn = real.buddy.allocPages(this.gfp | __GFP_NOWARN, this.order);
     if (pfn !== null) {
       expect(pfn % (1 << this.order)).toBe(0);
-      if ((this.gfp & GFP_DMA) !== 0) expect(pfn + (1 << this.order)).toBeLessThanOrEqual(real.dmaEnd);
+      if ((this.gfp & GFP_DMA) !== 0)
+        expect(pfn + (1 << this.order)).toBeLessThanOrEqual(real.dmaEnd);
       for (const b of model.blocks) {
         const overlaps = pfn < b.pfn + (1 << b.order) && b.pfn < pfn + (1 << this.order);
         expect(overlaps).toBe(false);
       }
       if ((this.gfp & __GFP_ZERO) !== 0) {
-        for (let i = 0; i < 1 << this.order; i++) expect(real.buddy.memory.isPageZero(pfn + i)).toBe(true);
+        for (let i = 0; i < 1 << this.order; i++)
+          expect(real.buddy.memory.isPageZero(pfn + i)).toBe(true);
       }
       const tag = model.nextTag++;
       const size = real.buddy.arch.pageSize;
@@ -214,12 +227,24 @@ class CpuCommand implements fc.Command<Model, Real> {
 
 const commands = [
   fc
-    .tuple(fc.constantFrom(...GFPS), fc.oneof({ weight: 4, arbitrary: fc.integer({ min: 0, max: 3 }) }, fc.integer({ min: 0, max: 10 })))
+    .tuple(
+      fc.constantFrom(...GFPS),
+      fc.oneof(
+        { weight: 4, arbitrary: fc.integer({ min: 0, max: 3 }) },
+        fc.integer({ min: 0, max: 10 }),
+      ),
+    )
     .map(([gfp, order]) => new AllocCommand(gfp, order)),
   fc.nat().map((pick) => new FreeCommand(pick)),
   fc.nat().map((pick) => new FreeCommand(pick)),
   fc
-    .tuple(fc.nat(), fc.constantFrom('double', 'order+1', 'order-1', 'interior', 'random') as fc.Arbitrary<BadFreeCommand['kind']>, fc.nat())
+    .tuple(
+      fc.nat(),
+      fc.constantFrom('double', 'order+1', 'order-1', 'interior', 'random') as fc.Arbitrary<
+        BadFreeCommand['kind']
+      >,
+      fc.nat(),
+    )
     .map(([pick, kind, pfn]) => new BadFreeCommand(pick, kind, pfn)),
   fc.nat().map((pick) => new DoubleFreeCommand(pick)),
   fc.constant(new DrainCommand()),

@@ -54,7 +54,10 @@ export class FaultInjector {
     if (this.config.probability <= this.random.below(100)) return false;
     if (this.remaining > 0) this.remaining--;
     this.failures++;
-    this.log?.printk(LogLevel.INFO, `FAULT_INJECTION: forcing a failure.\nname ${this.name}, interval ${this.config.interval}, probability ${this.config.probability}, space 0, times ${this.remaining}`);
+    this.log?.printk(
+      LogLevel.INFO,
+      `FAULT_INJECTION: forcing a failure.\nname ${this.name}, interval ${this.config.interval}, probability ${this.config.probability}, space 0, times ${this.remaining}`,
+    );
     return true;
   }
 }
