@@ -6,8 +6,10 @@
  * 2. Physical memory for the architecture (`setup_arch`).
  * 3. The page allocator (`mm_core_init`): early reservations, the struct
  *    page array, zones, and every free frame handed to the buddy lists.
+ * 4. The slab allocator the configuration names (`kmem_cache_init`), with
+ *    its kmalloc caches.
  *
- * The slab allocators and virtual memory join here as they land. `Kernel`
+ * Virtual memory joins here as it lands. `Kernel`
  * delegates to its parts; each part is usable alone.
  */
 import { type BootConfig, type BootOptions, parseBootOptions } from './boot-options.js';
@@ -19,6 +21,7 @@ import type { Zone } from './buddy/zone.js';
 import type { Gfp } from './gfp/flags.js';
 import { __GFP_HIGHMEM } from './gfp/flags.js';
 import {
+  formatAddress,
   inDirectMap,
   type Pfn,
   type PhysAddr,
@@ -34,6 +37,10 @@ import { KernelLog, LogLevel } from './page/kernel-log.js';
 import type { MemMap } from './page/mem-map.js';
 import { PhysicalMemory } from './page/physical-memory.js';
 import { VmEvents } from './page/vm-events.js';
+import { createSlabAllocator } from './slab/create.js';
+import type { KmemCache, KmemCacheOptions } from './slab/kmem-cache.js';
+import { renderSlabinfo } from './slab/proc-slabinfo.js';
+import type { SlabAllocatorBase } from './slab/slab-common.js';
 
 /** `MAX_PAGE_ORDER`: the largest order the page allocator hands out. */
 export const MAX_ORDER = 10;
@@ -48,6 +55,8 @@ export class Kernel {
   readonly memory: PhysicalMemory;
   /** The page allocator. */
   readonly buddy: BuddyAllocator;
+  /** The slab allocator (`slab` boot option). */
+  readonly slab: SlabAllocatorBase;
   /** The kernel log. */
   readonly log: KernelLog;
   /** Event counters, as /proc/vmstat prints them. */
@@ -76,6 +85,10 @@ export class Kernel {
       log: this.log,
       events: this.events,
       failPageAlloc: config.failPageAlloc,
+    });
+    this.slab = createSlabAllocator(config.slab, this.buddy, {
+      failslab: config.failslab,
+      slubDebug: config.slubDebug,
     });
   }
 
@@ -153,6 +166,117 @@ export class Kernel {
     this.buddy.drainAllPages();
   }
 
+  // --- slab ------------------------------------------------------------------
+
+  /** `kmem_cache_create`: see {@link SlabAllocatorBase.kmemCacheCreate}. */
+  kmemCacheCreate(name: string, size: number, options: KmemCacheOptions = {}): KmemCache {
+    return this.slab.kmemCacheCreate(name, size, options);
+  }
+
+  /** `kmem_cache_alloc`. */
+  kmemCacheAlloc(cache: KmemCache, gfp: Gfp): VirtAddr | null {
+    return cache.alloc(gfp);
+  }
+
+  /** `kmem_cache_free`. */
+  kmemCacheFree(cache: KmemCache, obj: number): void {
+    cache.free(obj);
+  }
+
+  /** `kmem_cache_destroy`. */
+  kmemCacheDestroy(cache: KmemCache): void {
+    cache.destroy();
+  }
+
+  /** `kmalloc`: see {@link SlabAllocatorBase.kmalloc}. */
+  kmalloc(size: number, gfp: Gfp): VirtAddr | null {
+    return this.slab.kmalloc(size, gfp);
+  }
+
+  /** `kzalloc`. */
+  kzalloc(size: number, gfp: Gfp): VirtAddr | null {
+    return this.slab.kzalloc(size, gfp);
+  }
+
+  /** `kcalloc`. */
+  kcalloc(n: number, size: number, gfp: Gfp): VirtAddr | null {
+    return this.slab.kcalloc(n, size, gfp);
+  }
+
+  /** `krealloc`. */
+  krealloc(ptr: number | null, size: number, gfp: Gfp): VirtAddr | null {
+    return this.slab.krealloc(ptr, size, gfp);
+  }
+
+  /** `kfree`. */
+  kfree(ptr: number | null): void {
+    this.slab.kfree(ptr);
+  }
+
+  /** `ksize`. */
+  ksize(ptr: number): number {
+    return this.slab.ksize(ptr);
+  }
+
+  // --- kernel-mode memory access -------------------------------------------
+
+  /** Reads `len` bytes at a kernel (direct-map) address. */
+  read(kva: number, len: number): Uint8Array {
+    return this.memory.read(this.kernelPhys('read', kva, len), len);
+  }
+
+  /** Writes bytes at a kernel (direct-map) address. */
+  write(kva: number, bytes: ArrayLike<number>): void {
+    this.memory.write(this.kernelPhys('write', kva, bytes.length), bytes);
+  }
+
+  /** The byte at a kernel address. */
+  load8(kva: number): number {
+    return this.memory.load8(this.kernelPhys('load8', kva, 1));
+  }
+
+  /** The 16-bit value at a kernel address. */
+  load16(kva: number): number {
+    return this.memory.load16(this.kernelPhys('load16', kva, 2));
+  }
+
+  /** The 32-bit value at a kernel address. */
+  load32(kva: number): number {
+    return this.memory.load32(this.kernelPhys('load32', kva, 4));
+  }
+
+  /** Stores a byte at a kernel address. */
+  store8(kva: number, value: number): void {
+    this.memory.store8(this.kernelPhys('store8', kva, 1), value);
+  }
+
+  /** Stores 16 bits at a kernel address. */
+  store16(kva: number, value: number): void {
+    this.memory.store16(this.kernelPhys('store16', kva, 2), value);
+  }
+
+  /** Stores 32 bits at a kernel address. */
+  store32(kva: number, value: number): void {
+    this.memory.store32(this.kernelPhys('store32', kva, 4), value);
+  }
+
+  /**
+   * The physical address behind `[kva, kva + len)`, which must lie in the
+   * direct map (a kernel access elsewhere is an oops: `KernelBug`).
+   */
+  private kernelPhys(fn: string, kva: number, len: number): number {
+    const pa = kva - this.arch.pageOffset;
+    if (
+      !Number.isInteger(kva) ||
+      !(pa >= 0 && pa + len <= Math.min(this.memory.size, this.arch.directMapLimit))
+    ) {
+      throw new KernelBug(
+        `${fn}: BUG: unable to handle page fault for address ${Number.isInteger(kva) ? formatAddress(kva) : String(kva)}`,
+      );
+    }
+    return pa;
+  }
+
   // --- addresses ---------------------------------------------------------
 
   /** `__va`: the direct-map address of a physical address. */
@@ -195,11 +319,12 @@ export class Kernel {
 
   /**
    * Renders a /proc file in Linux's format: `/proc/buddyinfo`,
-   * `/proc/zoneinfo`, `/proc/pagetypeinfo`.
+   * `/proc/zoneinfo`, `/proc/pagetypeinfo`, `/proc/slabinfo`.
    *
    * @throws KernelError `ENOENT` for a path mmsim does not render.
    */
   proc(path: string): string {
+    if (path === '/proc/slabinfo') return renderSlabinfo(this.slab.caches);
     const render = Object.hasOwn(BUDDY_PROC_FILES, path) ? BUDDY_PROC_FILES[path] : undefined;
     if (render === undefined)
       throw new KernelError('ENOENT', `proc: no such file ${JSON.stringify(path)}`);
@@ -212,5 +337,6 @@ export class Kernel {
    */
   checkInvariants(): void {
     checkBuddyInvariants(this.buddy);
+    this.slab.checkInvariants();
   }
 }

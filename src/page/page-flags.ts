@@ -80,6 +80,8 @@ export const PageType = {
   guard: 3,
   /** A page on a per-CPU free list (`PagePcp`; in Linux a plain allocated page). */
   pcp: 4,
+  /** The first page of a kmalloc too large for the kmalloc caches (`PageLargeKmalloc`). */
+  largeKmalloc: 5,
 } as const;
 
 /** A page type number. */

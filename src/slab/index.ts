@@ -4,4 +4,27 @@
  *
  * @packageDocumentation
  */
+
+export {
+  KMALLOC_MIN_SIZE,
+  type KmallocClass,
+  kmallocClasses,
+  ZERO_SIZE_PTR,
+} from './kmalloc-sizes.js';
+export type { KmemCache, KmemCacheOptions, SlabInfo } from './kmem-cache.js';
+export { renderSlabinfo } from './proc-slabinfo.js';
+export {
+  ARCH_SLAB_MINALIGN,
+  CACHE_LINE_SIZE,
+  calculateAlignment,
+  KMALLOC_TYPES,
+  type KmallocType,
+  type ObjectChecks,
+  SlabAllocatorBase,
+  type SlabAllocatorOptions,
+  SlabCacheBase,
+  type SlabDebugConfig,
+} from './slab-common.js';
+export * from './slab-flags.js';
 export { SLAB_KINDS, type SlabKind } from './slab-kind.js';
+export { calculateOrder, SlubAllocator, SlubCache } from './slub.js';
