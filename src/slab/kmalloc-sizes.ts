@@ -49,3 +49,14 @@ export function kmallocIndex(classes: readonly KmallocClass[], size: number): nu
   }
   return -1;
 }
+
+/**
+ * `size_index` and `fls` as one table: the class index for every size up
+ * to the largest class, so that kmalloc finds its cache with one load.
+ */
+export function kmallocIndexTable(classes: readonly KmallocClass[]): Int8Array {
+  const max = (classes[classes.length - 1] as KmallocClass).size;
+  const table = new Int8Array(max + 1);
+  for (let size = 0; size <= max; size++) table[size] = kmallocIndex(classes, Math.max(1, size));
+  return table;
+}

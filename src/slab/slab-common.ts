@@ -39,7 +39,12 @@ import { type KernelLog, LogLevel } from '../page/kernel-log.js';
 import type { MemMap } from '../page/mem-map.js';
 import { PAGE_TYPE_SHIFT, PageType, PG } from '../page/page-flags.js';
 import type { PhysicalMemory } from '../page/physical-memory.js';
-import { type KmallocClass, kmallocClasses, kmallocIndex, ZERO_SIZE_PTR } from './kmalloc-sizes.js';
+import {
+  type KmallocClass,
+  kmallocClasses,
+  kmallocIndexTable,
+  ZERO_SIZE_PTR,
+} from './kmalloc-sizes.js';
 import type { KmemCache, KmemCacheOptions, SlabInfo } from './kmem-cache.js';
 import {
   SLAB_ACCOUNT,
@@ -103,6 +108,15 @@ export abstract class SlabCacheBase implements KmemCache {
   abstract checkInvariants(): void;
   /** Bytes `ksize` reports for an object of this cache. */
   abstract ksize(): number;
+  /**
+   * `kfree` of a pointer whose slab page (head frame `head`) belongs to this
+   * cache: checks it and frees it. Implementations may override it to skip
+   * finding the page again.
+   */
+  kfreeIn(_head: number, va: number): void {
+    this.free(va);
+  }
+
   /** Frees every slab; called by `destroy` once no object is live. */
   protected abstract release(): void;
 
@@ -144,6 +158,8 @@ export abstract class SlabAllocatorBase {
   readonly pointerSize: number;
   /** kmalloc size classes. */
   readonly kmallocClasses: readonly KmallocClass[];
+  /** The kmalloc class index of every size up to KMALLOC_MAX_CACHE_SIZE. */
+  protected readonly kmallocIndexBySize: Int8Array;
   /** `KMALLOC_MAX_CACHE_SIZE`. */
   readonly kmallocMaxCacheSize: number;
   /** `KMALLOC_MAX_SIZE`: the largest kmalloc (a block of MAX_ORDER). */
@@ -170,6 +186,7 @@ export abstract class SlabAllocatorBase {
     this.pointerSize = buddy.arch.is64Bit ? 8 : 4;
     this.kmallocClasses = kmallocClasses(buddy.arch.pageSize);
     this.kmallocMaxCacheSize = buddy.arch.pageSize * 2;
+    this.kmallocIndexBySize = kmallocIndexTable(this.kmallocClasses);
     this.kmallocMaxSize = buddy.arch.pageSize * 2 ** 10;
     this.objectShadow = new Uint8Array(new SharedArrayBuffer(Math.ceil(buddy.memory.size / 64)));
     this.failslab = options.failslab
@@ -316,8 +333,8 @@ export abstract class SlabAllocatorBase {
     }
     checkGfp('kmalloc', gfp);
     if (size === 0) return ZERO_SIZE_PTR as VirtAddr;
-    const index = kmallocIndex(this.kmallocClasses, size);
-    if (index < 0) return this.kmallocLarge(size, gfp);
+    if (size > this.kmallocMaxCacheSize) return this.kmallocLarge(size, gfp);
+    const index = this.kmallocIndexBySize[size] as number;
     const cache = this.kmallocCaches[this.kmallocType(gfp)][index] as SlabCacheBase;
     return cache.alloc(gfp);
   }
@@ -394,7 +411,7 @@ export abstract class SlabAllocatorBase {
     const head = this.headOfObject('kfree', ptr);
     const cache = this.slabCacheOf(head);
     if (cache !== undefined) {
-      cache.free(ptr);
+      cache.kfreeIn(head, ptr);
       return;
     }
     if (this.memMap.pageType(head) === PageType.largeKmalloc && this.pfnToVirt(head) === ptr) {

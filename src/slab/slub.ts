@@ -406,25 +406,15 @@ export class SlubCache extends SlabCacheBase implements ObjectChecks {
 
   /** Throws `KernelBug`, with the kernel's report, unless `va` is a live object of this cache. */
   checkObject(fn: string, va: number): void {
+    this.checkObjectIn(fn, va, this.slub.headOfObject(fn, va));
+  }
+
+  /** `checkObject` when the slab's head frame is known. */
+  private checkObjectIn(fn: string, va: number, head: number): void {
     const slub = this.slub;
-    const head = slub.headOfObject(fn, va);
     const pa = va - this.pageOffset;
     const owner = slub.slabCacheOf(head);
-    if (owner === undefined) {
-      slub.report(this.name, `${fn}: Object ${formatAddress(va)} is not a Slab page`);
-      throw new KernelBug(
-        `${fn}: ${formatAddress(va)} is not a ${this.name} object: its page is not a slab`,
-      );
-    }
-    if (owner !== this) {
-      slub.report(
-        this.name,
-        `${fn}: Wrong slab cache. ${this.name} but object is from ${owner.name}`,
-      );
-      throw new KernelBug(
-        `${fn}: ${formatAddress(va)} belongs to cache ${owner.name}, not ${this.name}`,
-      );
-    }
+    if (owner !== this) this.wrongCache(fn, va, owner);
     const offset = pa - head * this.pageSize - this.redLeftPad;
     if (offset < 0 || offset % this.size !== 0 || offset / this.size >= this.objectsOf(head)) {
       slub.report(this.name, `Invalid object pointer ${formatAddress(va)}`);
@@ -436,13 +426,40 @@ export class SlubCache extends SlabCacheBase implements ObjectChecks {
     }
   }
 
+  private wrongCache(fn: string, va: number, owner: SlabCacheBase | undefined): never {
+    const slub = this.slub;
+    if (owner === undefined) {
+      slub.report(this.name, `${fn}: Object ${formatAddress(va)} is not a Slab page`);
+      throw new KernelBug(
+        `${fn}: ${formatAddress(va)} is not a ${this.name} object: its page is not a slab`,
+      );
+    }
+    slub.report(
+      this.name,
+      `${fn}: Wrong slab cache. ${this.name} but object is from ${owner.name}`,
+    );
+    throw new KernelBug(
+      `${fn}: ${formatAddress(va)} belongs to cache ${owner.name}, not ${this.name}`,
+    );
+  }
+
   /** `kmem_cache_free`. */
   free(obj: number): void {
     if (!this.alive) this.checkAlive('kmemCacheFree');
-    this.checkObject('kmemCacheFree', obj);
-    const pa = obj - this.pageOffset;
+    const head = this.slub.headOfObject('kmemCacheFree', obj);
+    this.checkObjectIn('kmemCacheFree', obj, head);
+    this.freeAt(head, obj - this.pageOffset);
+  }
+
+  /** `kfree` of an object of this cache, whose slab `kfree` has found already. */
+  override kfreeIn(head: number, va: number): void {
+    this.checkObjectIn('kfree', va, head);
+    this.freeAt(head, va - this.pageOffset);
+  }
+
+  /** `do_slab_free`: the object at `pa` of the slab `head` is checked and goes back. */
+  private freeAt(head: number, pa: number): void {
     const slub = this.slub;
-    const head = slub.memMap.compoundHead(Math.floor(pa / this.pageSize));
     slub.shadowClear(pa);
     this.liveObjects--;
     const cpu = slub.buddy.cpu;
