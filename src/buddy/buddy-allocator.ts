@@ -297,7 +297,7 @@ export class BuddyAllocator implements SlowPathHost {
     }
     if (!(order >= 0 && order <= MAX_ORDER && (order | 0) === order))
       this.badOrder('allocPages', gfp, order);
-    if (this.failPageAlloc !== null && this.shouldFailAlloc(gfp, order)) return null;
+    if (this.failPageAlloc !== null && this.shouldFailAlloc(gfp)) return null;
     // gfp_migratetype: the mobility bits shifted down (Movable 1, Reclaimable 2).
     const mt = (gfp & GFP_MOVABLE_MASK) >>> GFP_MOVABLE_SHIFT;
     let pfn = this.getPageFromFreelist(gfp, order, WMARK_LOW, highest, mt);
@@ -318,12 +318,11 @@ export class BuddyAllocator implements SlowPathHost {
   }
 
   /** `should_fail_alloc_page`. */
-  private shouldFailAlloc(gfp: Gfp, order: number): boolean {
+  private shouldFailAlloc(gfp: Gfp): boolean {
     const injector = this.failPageAlloc as FaultInjector;
     if ((gfp & __GFP_NOFAIL) !== 0) return false;
     if (injector.config.ignoreGfpWait && (gfp & __GFP_DIRECT_RECLAIM) !== 0) return false;
-    void order;
-    return injector.shouldFail();
+    return injector.shouldFail((gfp & __GFP_NOWARN) !== 0);
   }
 
   /**

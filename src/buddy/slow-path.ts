@@ -5,9 +5,10 @@
  * 1. Wake kswapd and retry down to the min watermark (further for
  *    `__GFP_HIGH` and callers that cannot sleep; all the way for
  *    `__GFP_MEMALLOC`).
- * 2. A caller that may block reclaims directly (counted as `allocstall`),
- *    drains the per-CPU lists once, and retries while reclaim makes
- *    progress or could still make the zone meet its watermark.
+ * 2. A caller that may block reclaims directly (counted as `allocstall`);
+ *    after progress it retries, draining the per-CPU lists if that fails,
+ *    and goes round again while some zone could still meet its min
+ *    watermark with everything reclaimable reclaimed.
  * 3. Then the OOM killer, for requests it can help: not costly orders,
  *    not requests limited to zones below Normal, not `__GFP_RETRY_MAYFAIL`.
  *
@@ -31,7 +32,7 @@ import {
 import { formatGfp } from '../gfp/format.js';
 import { MIGRATE_TYPES } from '../gfp/migratetype.js';
 import type { Arch } from '../page/arch.js';
-import { KernelPanic } from '../page/errors.js';
+import { KernelBug, KernelPanic } from '../page/errors.js';
 import { type KernelLog, LogLevel } from '../page/kernel-log.js';
 import type { VmEvents } from '../page/vm-events.js';
 import {
@@ -101,7 +102,6 @@ export function allocSlowpath(
   if (pfn >= 0) return pfn;
 
   let noProgressLoops = 0;
-  let drained = false;
   for (let round = 0; round < MAX_SLOWPATH_ROUNDS; round++) {
     if ((allocFlags & ALLOC_KSWAPD) !== 0) host.reclaimer.wakeKswapd(order, highest, gfp);
     // __gfp_pfmemalloc_flags: __GFP_MEMALLOC may use every reserve.
@@ -112,24 +112,14 @@ export function allocSlowpath(
     if (pfn >= 0) return pfn;
     if (!canDirectReclaim) break;
 
-    // __alloc_pages_direct_reclaim
-    host.events.add((host.zones[highest] as Zone).allocstallSlot, 1);
-    const reclaimed = host.reclaimer.tryToFreePages(gfp, order, highest);
-    pfn = host.getPageFromFreelist(gfp, order, allocFlags, highest, mt);
-    if (pfn < 0 && !drained) {
-      // Pages may be pinned on the per-CPU lists: drain them and try once more.
-      host.drainAllPages();
-      drained = true;
-      pfn = host.getPageFromFreelist(gfp, order, allocFlags, highest, mt);
-    }
-    if (pfn >= 0) return pfn;
+    const reclaim = directReclaim(host, gfp, order, allocFlags, highest, mt);
+    if (reclaim.pfn >= 0) return reclaim.pfn;
 
     if ((gfp & __GFP_NORETRY) !== 0) break;
     if (costly && (gfp & __GFP_RETRY_MAYFAIL) === 0) break;
-    if (shouldReclaimRetry(host, order, reclaimed > 0, ++noProgressLoops, highest, allocFlags)) {
-      if (reclaimed > 0 && !costly) noProgressLoops = 0;
-      continue;
-    }
+    // should_reclaim_retry: progress on a small order resets the count of fruitless rounds.
+    noProgressLoops = reclaim.progress && !costly ? 0 : noProgressLoops + 1;
+    if (shouldReclaimRetry(host, order, noProgressLoops, highest, allocFlags)) continue;
     const oom = mayOom(host, gfp, order, highest, mt);
     if (oom.pfn >= 0) return oom.pfn;
     if (!oom.progress) break;
@@ -144,32 +134,59 @@ export function allocSlowpath(
     warnAlloc(host, gfp & ~__GFP_NOWARN, order);
     throw new KernelPanic('Kernel panic - not syncing: System is deadlocked on memory');
   }
+  if ((gfp & __GFP_NOFAIL) !== 0) {
+    // Linux warns (WARN_ON_ONCE_GFP(!can_direct_reclaim)) and returns NULL:
+    // a __GFP_NOFAIL caller that cannot sleep is a bug.
+    warnAlloc(host, gfp & ~__GFP_NOWARN, order);
+    throw new KernelBug(
+      `allocPages: __GFP_NOFAIL without __GFP_DIRECT_RECLAIM (gfp 0x${gfp.toString(16)}) cannot be satisfied`,
+    );
+  }
   if ((gfp & __GFP_NOWARN) === 0) warnAlloc(host, gfp, order);
   return -1;
 }
 
 /**
- * `should_reclaim_retry`: keep reclaiming while fewer than
- * MAX_RECLAIM_RETRIES rounds went without progress and some zone could
- * meet its min watermark if everything reclaimable were reclaimed.
+ * `__alloc_pages_direct_reclaim`: reclaim (counted as `allocstall`); if it
+ * made progress, retry, and once more after draining the per-CPU lists,
+ * where freed pages may sit unseen by the watermark check.
+ */
+function directReclaim(
+  host: SlowPathHost,
+  gfp: Gfp,
+  order: number,
+  allocFlags: number,
+  highest: number,
+  mt: number,
+): { pfn: number; progress: boolean } {
+  host.events.add((host.zones[highest] as Zone).allocstallSlot, 1);
+  const progress = host.reclaimer.tryToFreePages(gfp, order, highest) > 0;
+  if (!progress) return { pfn: -1, progress };
+  let pfn = host.getPageFromFreelist(gfp, order, allocFlags, highest, mt);
+  if (pfn < 0) {
+    host.drainAllPages();
+    pfn = host.getPageFromFreelist(gfp, order, allocFlags, highest, mt);
+  }
+  return { pfn, progress };
+}
+
+/**
+ * `should_reclaim_retry`: retry while no more than MAX_RECLAIM_RETRIES
+ * rounds went without progress and some zone would meet its min watermark
+ * if everything reclaimable in it were reclaimed.
  */
 function shouldReclaimRetry(
   host: SlowPathHost,
-
   order: number,
-  progress: boolean,
-  loops: number,
+  noProgressLoops: number,
   highest: number,
   allocFlags: number,
 ): boolean {
-  if (progress && order <= PAGE_ALLOC_COSTLY_ORDER && loops <= MAX_RECLAIM_RETRIES) return true;
-  if (loops > MAX_RECLAIM_RETRIES) return false;
+  if (noProgressLoops > MAX_RECLAIM_RETRIES) return false;
   for (let z = highest; z >= 0; z--) {
     const zone = host.zones[z] as Zone;
     if (zone.managed === 0) continue;
-    const reclaimable = host.reclaimer.reclaimablePages(zone);
-    if (reclaimable === 0) continue;
-    const available = reclaimable + (zone.state[Z_FREE_PAGES] as number);
+    const available = host.reclaimer.reclaimablePages(zone) + (zone.state[Z_FREE_PAGES] as number);
     if (zoneWatermarkOk(zone, order, zone.min, highest, allocFlags, available)) return true;
   }
   return false;

@@ -44,8 +44,11 @@ export class FaultInjector {
     this.remaining = config.times;
   }
 
-  /** `should_fail`: whether this eligible call fails. */
-  shouldFail(): boolean {
+  /**
+   * `should_fail_ex`: whether this eligible call fails. `quiet` is
+   * FAULT_NOWARN (the caller passed `__GFP_NOWARN`): the failure is not logged.
+   */
+  shouldFail(quiet = false): boolean {
     if (this.remaining === 0) return false;
     if (this.config.interval > 1) {
       this.count++;
@@ -54,10 +57,11 @@ export class FaultInjector {
     if (this.config.probability <= this.random.below(100)) return false;
     if (this.remaining > 0) this.remaining--;
     this.failures++;
-    this.log?.printk(
-      LogLevel.INFO,
-      `FAULT_INJECTION: forcing a failure.\nname ${this.name}, interval ${this.config.interval}, probability ${this.config.probability}, space 0, times ${this.remaining}`,
-    );
+    if (!quiet)
+      this.log?.printk(
+        LogLevel.INFO,
+        `FAULT_INJECTION: forcing a failure.\nname ${this.name}, interval ${this.config.interval}, probability ${this.config.probability}, space 0, times ${this.remaining}`,
+      );
     return true;
   }
 }

@@ -496,7 +496,7 @@ export abstract class SlabAllocatorBase {
     const injector = this.failslab;
     if (injector === null || (gfp & __GFP_NOFAIL) !== 0) return false;
     if (injector.config.ignoreGfpWait && (gfp & __GFP_DIRECT_RECLAIM) !== 0) return false;
-    return injector.shouldFail();
+    return injector.shouldFail((gfp & __GFP_NOWARN) !== 0);
   }
 
   /** Whether an object starts at `pa` (its shadow bit). */
