@@ -1,0 +1,170 @@
+/**
+ * Page-table entry formats. Every entry is stored in simulated RAM in its
+ * architecture's layout; the rest of `src/vm` speaks in mmsim's abstract
+ * flags (`PTE_*` below) and converts at the edge.
+ *
+ * - x86_64 (arch/x86/include/asm/pgtable_types.h): 8-byte entries. P bit 0,
+ *   RW 1, US 2, A 5, D 6, PS 7, G 8, the frame in bits 12..51, NX bit 63.
+ * - i386 without PAE: 4-byte entries, the same low bits, the frame in bits
+ *   12..31, no NX.
+ * - arm64 (arch/arm64/include/asm/pgtable-hwdef.h, pgtable-prot.h): 8-byte
+ *   descriptors. Valid bit 0; bit 1 set for tables and pages (clear for
+ *   blocks); AP[1] bit 6 grants EL0 (user) access; AP[2] bit 7 makes the
+ *   page read-only; AF bit 10; nG bit 11 (user mappings are not global);
+ *   the output address in bits 12..47 (to the granule); DBM bit 51, set on
+ *   writable entries as Linux's PTE_WRITE; PXN bit 53, UXN bit 54; Linux's
+ *   software dirty bit 55.
+ *
+ * A non-present entry that is not zero holds a swap entry: mmsim keeps the
+ * swap type in bits 1..5 and the offset from bit 12 up on every
+ * architecture, with the present/valid bit clear (x86 uses a different
+ * packing; the swap layer only needs the entry to round-trip).
+ */
+import type { Arch } from '../page/arch.js';
+
+/** The entry maps something (a table or a page). */
+export const PTE_PRESENT = 0x1;
+/** Writable. */
+export const PTE_WRITE = 0x2;
+/** Reachable from user mode. */
+export const PTE_USER = 0x4;
+/** Accessed since the bit was last cleared. */
+export const PTE_ACCESSED = 0x8;
+/** Written since the bit was last cleared. */
+export const PTE_DIRTY = 0x10;
+/** Not executable. */
+export const PTE_NX = 0x20;
+/** Global: survives address-space switches in the TLB (kernel mappings). */
+export const PTE_GLOBAL = 0x40;
+
+/** Encodes and decodes one architecture's entries as (low word, high word). */
+export interface PteFormat {
+  /** Bytes per entry. */
+  readonly entryBytes: 4 | 8;
+  /** The low 32 bits of a present entry mapping frame `pfn` with `flags`. */
+  lo(pfn: number, flags: number, leaf: boolean): number;
+  /** The high 32 bits (0 for 4-byte entries). */
+  hi(pfn: number, flags: number, leaf: boolean): number;
+  /** Whether an entry is present. */
+  present(lo: number, hi: number): boolean;
+  /** The frame a present entry maps. */
+  pfn(lo: number, hi: number): number;
+  /** The abstract flags of a present entry. */
+  flags(lo: number, hi: number): number;
+}
+
+const TWO_32 = 2 ** 32;
+
+/** x86 (both widths): the flag bits of the low word. */
+function x86Lo(flags: number): number {
+  let lo = 0x1; // P
+  if (flags & PTE_WRITE) lo |= 0x2;
+  if (flags & PTE_USER) lo |= 0x4;
+  if (flags & PTE_ACCESSED) lo |= 0x20;
+  if (flags & PTE_DIRTY) lo |= 0x40;
+  if (flags & PTE_GLOBAL) lo |= 0x100;
+  return lo;
+}
+
+function x86Flags(lo: number, hi: number, nx: boolean): number {
+  let f = PTE_PRESENT;
+  if (lo & 0x2) f |= PTE_WRITE;
+  if (lo & 0x4) f |= PTE_USER;
+  if (lo & 0x20) f |= PTE_ACCESSED;
+  if (lo & 0x40) f |= PTE_DIRTY;
+  if (lo & 0x100) f |= PTE_GLOBAL;
+  if (nx && hi & 0x80000000) f |= PTE_NX;
+  return f;
+}
+
+const X86_64: PteFormat = {
+  entryBytes: 8,
+  lo: (pfn, flags) => (((pfn % 0x100000) * 4096 + x86Lo(flags)) >>> 0) | 0,
+  hi: (pfn, flags) => (Math.floor(pfn / 0x100000) | (flags & PTE_NX ? 0x80000000 : 0)) | 0,
+  present: (lo) => (lo & 1) !== 0,
+  pfn: (lo, hi) => (lo >>> 12) + (hi & 0xfffff) * 0x100000,
+  flags: (lo, hi) => x86Flags(lo, hi, true),
+};
+
+const I386: PteFormat = {
+  entryBytes: 4,
+  lo: (pfn, flags) => ((pfn * 4096 + x86Lo(flags)) >>> 0) | 0,
+  hi: () => 0,
+  present: (lo) => (lo & 1) !== 0,
+  pfn: (lo) => lo >>> 12,
+  flags: (lo) => x86Flags(lo, 0, false),
+};
+
+function arm64(pageShift: number): PteFormat {
+  // Output address bits pageShift..47, split over the two words.
+  const frameLowBits = 32 - pageShift; // frame bits held in the low word
+  const lowFrames = 2 ** frameLowBits;
+  return {
+    entryBytes: 8,
+    lo: (pfn, flags, leaf) => {
+      let lo = 0x1 | 0x2; // valid, table/page
+      if (leaf) {
+        if (flags & PTE_USER) lo |= 0x40; // AP[1]
+        if (!(flags & PTE_WRITE)) lo |= 0x80; // AP[2]: read-only
+        if (flags & PTE_ACCESSED) lo |= 0x400; // AF
+        if (!(flags & PTE_GLOBAL)) lo |= 0x800; // nG
+      }
+      return (((pfn % lowFrames) * 2 ** pageShift + lo) >>> 0) | 0;
+    },
+    hi: (pfn, flags, leaf) => {
+      let hi = Math.floor(pfn / lowFrames);
+      if (leaf) {
+        if (flags & PTE_WRITE) hi |= 1 << 19; // DBM (PTE_WRITE)
+        if (flags & PTE_NX) hi |= (1 << 22) | (1 << 21); // UXN, PXN
+        if (flags & PTE_DIRTY) hi |= 1 << 23; // software dirty
+      }
+      return hi | 0;
+    },
+    present: (lo) => (lo & 1) !== 0,
+    pfn: (lo, hi) => Math.floor((lo >>> 0) / 2 ** pageShift) + (hi & 0xffff) * lowFrames,
+    flags: (lo, hi) => {
+      let f = PTE_PRESENT;
+      if (lo & 0x40) f |= PTE_USER;
+      if (!(lo & 0x80)) f |= PTE_WRITE;
+      if (lo & 0x400) f |= PTE_ACCESSED;
+      if (!(lo & 0x800)) f |= PTE_GLOBAL;
+      if (hi & (1 << 22)) f |= PTE_NX;
+      if (hi & (1 << 23)) f |= PTE_DIRTY;
+      return f;
+    },
+  };
+}
+
+/** The entry format of an architecture. */
+export function pteFormat(arch: Arch): PteFormat {
+  switch (arch.name) {
+    case 'x86_64':
+      return X86_64;
+    case 'i386':
+      return I386;
+    default:
+      return arm64(arch.pageShift);
+  }
+}
+
+/** A swap entry in a non-present entry: type in bits 1..5, offset from bit 12 (low word) and up. */
+export function swapEntryLo(type: number, offset: number): number {
+  return ((((offset % 0x100000) * 4096) >>> 0) | (type << 1)) | 0;
+}
+
+/** The high word of a swap entry. */
+export function swapEntryHi(offset: number): number {
+  return Math.floor(offset / 0x100000) | 0;
+}
+
+/** Decodes a swap entry: [type, offset]; only for non-present, non-zero entries. */
+export function swapEntryType(lo: number): number {
+  return (lo >>> 1) & 0x1f;
+}
+
+/** The offset of a swap entry. */
+export function swapEntryOffset(lo: number, hi: number): number {
+  return (lo >>> 12) + (hi >>> 0) * 0x100000;
+}
+
+export { TWO_32 };
