@@ -6,6 +6,7 @@ import type { BuddyAllocator } from '../buddy/buddy-allocator.js';
 import { KernelError } from '../page/errors.js';
 import type { SlabAllocatorBase, SlabAllocatorOptions } from './slab-common.js';
 import type { SlabKind } from './slab-kind.js';
+import { SlobAllocator } from './slob.js';
 import { SlubAllocator } from './slub.js';
 
 /** Builds the slab allocator of the given kind over a page allocator. */
@@ -17,6 +18,8 @@ export function createSlabAllocator(
   switch (kind) {
     case 'slub':
       return new SlubAllocator(buddy, options);
+    case 'slob':
+      return new SlobAllocator(buddy, options);
     default:
       throw new KernelError('EINVAL', `Kernel.boot: slab: ${kind} is not available yet`);
   }

@@ -27,4 +27,15 @@ export {
 } from './slab-common.js';
 export * from './slab-flags.js';
 export { SLAB_KINDS, type SlabKind } from './slab-kind.js';
+export {
+  SLOB_BREAK1,
+  SLOB_BREAK2,
+  SLOB_LIST_LARGE,
+  SLOB_LIST_MEDIUM,
+  SLOB_LIST_SMALL,
+  SLOB_MAPPING,
+  SlobAllocator,
+  SlobCache,
+  type SlobMemoryUsage,
+} from './slob.js';
 export { calculateOrder, SlubAllocator, SlubCache } from './slub.js';

@@ -1,9 +1,9 @@
 /**
  * SLOB (mm/slob.c, "Simple List Of Blocks"), the allocator Linux offered
  * for small machines until its removal in 6.4. This file follows mm/slob.c
- * as it stood in the 6.x series (struct slab, folios, `__ksize`; the copy
- * read was a 6.1-development tree whose SLOB logic matches v6.3, which
- * changed only tracepoint arguments).
+ * as it stood in the 6.x series (struct slab, folios, `__ksize`). The copy
+ * read was a 6.1-development tree; the later patches to mm/slob.c before
+ * v6.3 that we know of change tracepoint arguments only, not the logic.
  *
  * A K&R heap over whole pages. A SLOB page is an order-0 page from the
  * page allocator, with PG_slab set, holding blocks of any size, for any
@@ -56,10 +56,13 @@
  *   a cache had no header). A live object's owner is the 32-bit word just
  *   before it. The header makes a cache object's block `objectSize + 4`
  *   bytes, placed so that the object, not the block, is aligned; this
- *   costs 4 bytes per object, sometimes 8 with alignment (the ownerHeader
- *   figure in `memoryUsage()`). A kmalloc object's size header is checked
- *   on free (plausible size, no overlap with a free block) so that a
- *   corrupted header is reported rather than corrupting the heap.
+ *   costs 4 bytes per object (`memoryUsage().ownerHeaderBytes`), and with
+ *   8-byte alignment sometimes 4 more, left as a free fragment (counted in
+ *   `freeBytes`). Requests are still put on SLOB's lists by Linux's size
+ *   (the object's size, without the header). A kmalloc object's size
+ *   header is checked on free (plausible size, no overlap with a free
+ *   block) so that a corrupted header is reported rather than corrupting
+ *   the heap.
  * - Kernel objects are constructed once, as the contract asks (Linux's
  *   SLOB ran the ctor on every allocation): a cache with a ctor keeps its
  *   freed objects, still constructed and still in their blocks, on a
@@ -71,9 +74,10 @@
  * Other differences from mm/slob.c:
  *
  * - A cache whose object cannot share a page with its header (size plus
- *   alignment above a page) takes whole pages, as SLOB's caches of
- *   PAGE_SIZE and more did; those pages are marked PG_slab with the cache
- *   id in `mapping`, compound, so frees are checked as SLUB's are.
+ *   alignment above a page; Linux's limit was a size of PAGE_SIZE) takes
+ *   whole pages, as SLOB's caches of PAGE_SIZE and more did; those pages
+ *   are marked PG_slab with the cache id in `mapping`, compound, so frees
+ *   are checked as SLUB's are.
  * - A request with __GFP_DMA (or for a SLAB_CACHE_DMA cache) only uses
  *   pages of ZONE_DMA, the way SLOB's NUMA path only used pages of the
  *   requested node; SLOB itself ignored GFP_DMA for pages on its lists.
@@ -1113,6 +1117,9 @@ export class SlobAllocator extends SlabAllocatorBase {
       for (;;) {
         if (!(s >= end && s < total))
           bug(`SLOB page ${pfn}: free block at unit ${s} out of order or outside`);
+        // slob_free merges a block with its free neighbours: free blocks never touch.
+        if (s === end && starts.length > 0)
+          bug(`SLOB page ${pfn}: free blocks meeting at unit ${s} were not merged`);
         const size = this.slobUnits(s);
         const next = this.slobNext(s);
         if (s + size > total) bug(`SLOB page ${pfn}: free block at unit ${s} runs past the page`);
@@ -1165,7 +1172,7 @@ export class SlobAllocator extends SlabAllocatorBase {
           countObject(owner, obj);
           owners.add(id);
         } else {
-          return bug(`SLOB page ${pfn}: no block can start at unit ${pos}`);
+          bug(`SLOB page ${pfn}: no block can start at unit ${pos}`);
         }
         if (pos + blockUnits > gapEnd)
           bug(`SLOB page ${pfn}: block at unit ${pos} overlaps a free block`);
