@@ -3,7 +3,7 @@
  * options, CONFIG_SLUB / CONFIG_SLAB / CONFIG_SLOB in Linux's history).
  */
 import type { BuddyAllocator } from '../buddy/buddy-allocator.js';
-import { KernelError } from '../page/errors.js';
+import { SlabAllocator } from './slab.js';
 import type { SlabAllocatorBase, SlabAllocatorOptions } from './slab-common.js';
 import type { SlabKind } from './slab-kind.js';
 import { SlobAllocator } from './slob.js';
@@ -18,9 +18,9 @@ export function createSlabAllocator(
   switch (kind) {
     case 'slub':
       return new SlubAllocator(buddy, options);
+    case 'slab':
+      return new SlabAllocator(buddy, options);
     case 'slob':
       return new SlobAllocator(buddy, options);
-    default:
-      throw new KernelError('EINVAL', `Kernel.boot: slab: ${kind} is not available yet`);
   }
 }

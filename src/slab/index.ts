@@ -14,6 +14,16 @@ export {
 export type { KmemCache, KmemCacheOptions, SlabInfo } from './kmem-cache.js';
 export { renderSlabinfo } from './proc-slabinfo.js';
 export {
+  BATCHREFILL_LIMIT,
+  cpucacheLimit,
+  SLABS_FREE,
+  SLABS_FULL,
+  SLABS_PARTIAL,
+  SlabAllocator,
+  SlabCache,
+  type SlabManagement,
+} from './slab.js';
+export {
   ARCH_SLAB_MINALIGN,
   CACHE_LINE_SIZE,
   calculateAlignment,

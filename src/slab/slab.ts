@@ -6,11 +6,13 @@
  * Which Linux: the algorithms and numbers follow mm/slab.c of the 5.x/6.x
  * line (array caches, `cache_alloc_refill`, `cache_flusharray`,
  * `free_block`, `calculate_slab_order` with the three ways of keeping the
- * freelist, colouring, `enable_cpucache`), read from a 5.1x mainline copy,
- * with the 6.1 change that sends kmalloc requests above two pages to the
- * page allocator and allocates off-slab freelists with `kmalloc`
- * (commit d6a71648dbc0 and its fix). Nothing used here changed between 6.1
- * and 6.7, the last release with SLAB.
+ * freelist, colouring, `enable_cpucache`), read from a 5.1x mainline copy
+ * (the kfence era, before the 5.17 `struct slab` rename), with the 6.1
+ * change that sends kmalloc requests above two pages to the page allocator
+ * and allocates off-slab freelists with `kmalloc` (commit d6a71648dbc0 and
+ * its fix "use kmalloc_node() for off slab freelist_idx_t array
+ * allocation"). 6.7, the last release with SLAB, is meant; no 6.x copy of
+ * the whole file was at hand to compare line by line.
  *
  * A slab is one block of `2 ** gfporder` pages (compound when the order is
  * above 0). It holds `num` object slots of `size` bytes from `s_mem`, which
@@ -180,9 +182,11 @@ const GFP_CONSTRAINT_MASK = __GFP_HARDWALL | __GFP_THISNODE;
 const MAX_COLOUR = 0x7fff;
 const TWO_32 = 2 ** 32;
 
-/** Indices of the node's slab lists in `SlabCache.lists`. */
+/** Index of `slabs_full` (no free object) in `SlabCache.lists`. */
 export const SLABS_FULL = 0;
+/** Index of `slabs_partial` (some objects free) in `SlabCache.lists`. */
 export const SLABS_PARTIAL = 1;
+/** Index of `slabs_free` (every object free) in `SlabCache.lists`. */
 export const SLABS_FREE = 2;
 
 /** Where a cache keeps each slab's freelist index array. */
@@ -658,8 +662,12 @@ export class SlabCache extends SlabCacheBase implements ObjectChecks {
 
   /** Throws `KernelBug`, with the kernel's report, unless `va` is a live object of this cache. */
   checkObject(fn: string, va: number): void {
+    this.checkObjectIn(fn, va, this.slab.headOfObject(fn, va));
+  }
+
+  /** `checkObject` when the slab's head frame is known. */
+  private checkObjectIn(fn: string, va: number, head: number): void {
     const slab = this.slab;
-    const head = slab.headOfObject(fn, va);
     const pa = va - this.pageOffset;
     const owner = slab.slabCacheOf(head);
     if (owner === undefined) {
@@ -691,9 +699,19 @@ export class SlabCache extends SlabCacheBase implements ObjectChecks {
   /** `kmem_cache_free`: onto this CPU's array cache, flushing half of it first when it is full. */
   free(obj: number): void {
     if (!this.alive) this.checkAlive('kmemCacheFree');
-    this.checkObject('kmemCacheFree', obj);
+    this.checkObjectIn('kmemCacheFree', obj, this.slab.headOfObject('kmemCacheFree', obj));
+    this.freeChecked(obj - this.pageOffset);
+  }
+
+  /** `kfree` of an object of this cache, whose slab `kfree` has found already. */
+  override kfreeIn(head: number, va: number): void {
+    this.checkObjectIn('kfree', va, head);
+    this.freeChecked(va - this.pageOffset);
+  }
+
+  /** `___cache_free`: the object at `pa`, checked, goes onto this CPU's array. */
+  private freeChecked(pa: number): void {
     const slab = this.slab;
-    const pa = obj - this.pageOffset;
     const cpu = slab.buddy.cpu;
     slab.shadowClear(pa);
     this.liveObjects--;

@@ -80,7 +80,7 @@ function x86Flags(lo: number, hi: number, nx: boolean): number {
 const X86_64: PteFormat = {
   entryBytes: 8,
   lo: (pfn, flags) => (((pfn % 0x100000) * 4096 + x86Lo(flags)) >>> 0) | 0,
-  hi: (pfn, flags) => (Math.floor(pfn / 0x100000) | (flags & PTE_NX ? 0x80000000 : 0)) | 0,
+  hi: (pfn, flags) => Math.floor(pfn / 0x100000) | (flags & PTE_NX ? 0x80000000 : 0) | 0,
   present: (lo) => (lo & 1) !== 0,
   pfn: (lo, hi) => (lo >>> 12) + (hi & 0xfffff) * 0x100000,
   flags: (lo, hi) => x86Flags(lo, hi, true),
@@ -149,7 +149,7 @@ export function pteFormat(arch: Arch): PteFormat {
 
 /** A swap entry in a non-present entry: type in bits 1..5, offset from bit 12 (low word) and up. */
 export function swapEntryLo(type: number, offset: number): number {
-  return ((((offset % 0x100000) * 4096) >>> 0) | (type << 1)) | 0;
+  return (((offset % 0x100000) * 4096) >>> 0) | (type << 1) | 0;
 }
 
 /** The high word of a swap entry. */
