@@ -11,6 +11,7 @@ import {
   GFP_HIGHUSER_MOVABLE,
   GFP_KERNEL,
   Kernel,
+  SLAB_HWCACHE_ALIGN,
   STRUCT_PAGE_SIZE,
 } from '../src/index.js';
 
@@ -82,6 +83,30 @@ k.drainAllPages();
 k.checkInvariants();
 process.stdout.write(k.proc('/proc/buddyinfo'));
 console.log('checkInvariants: all hold');
+
+section(`Slab (${k.slab.kind.toUpperCase()}): a cache and kmalloc`);
+const tasks = k.kmemCacheCreate('task_struct', 1800, { flags: SLAB_HWCACHE_ALIGN });
+const objs = Array.from({ length: 40 }, () => tasks.alloc(GFP_KERNEL));
+const bufs = Array.from({ length: 300 }, (_, i) => k.kmalloc(8 + ((i * 97) % 3000), GFP_KERNEL));
+console.log(
+  `task_struct: object size ${tasks.objectSize}, slot size ${tasks.size}, align ${tasks.align}`,
+);
+console.log(`ksize(kmalloc(65)) = ${k.ksize(k.kmalloc(65, GFP_KERNEL) as number)}`);
+const slabinfo = k.proc('/proc/slabinfo').split('\n');
+process.stdout.write(`${slabinfo.slice(0, 2).join('\n')}\n`);
+// The caches in use: task_struct and the kmalloc caches that hold objects.
+for (const line of slabinfo.slice(2)) {
+  const [name = '', active = '0'] = line.split(/\s+/);
+  if (Number(active) > 0 && (name === 'task_struct' || name.startsWith('kmalloc-')))
+    console.log(line);
+}
+for (const obj of objs) if (obj !== null) tasks.free(obj);
+for (const buf of bufs) k.kfree(buf);
+try {
+  k.kfree(bufs[0] ?? null);
+} catch (e) {
+  console.log(`a second kfree is refused: ${(e as Error).message}`);
+}
 
 section('/proc/pagetypeinfo: pageblocks that unmovable allocations claimed stay Unmovable');
 process.stdout.write(k.proc('/proc/pagetypeinfo'));
