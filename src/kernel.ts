@@ -9,7 +9,8 @@
  * 4. The slab allocator the configuration names (`kmem_cache_init`), with
  *    its kmalloc caches.
  *
- * Virtual memory joins here as it lands. `Kernel`
+ * 5. Virtual memory (`VmSystem`): the kernel's page tables, the zero page,
+ *    a TLB per CPU; processes are spawned from it. `Kernel`
  * delegates to its parts; each part is usable alone.
  */
 import { type BootConfig, type BootOptions, parseBootOptions } from './boot-options.js';
@@ -41,6 +42,8 @@ import { createSlabAllocator } from './slab/create.js';
 import type { KmemCache, KmemCacheOptions } from './slab/kmem-cache.js';
 import { renderSlabinfo } from './slab/proc-slabinfo.js';
 import type { SlabAllocatorBase } from './slab/slab-common.js';
+import type { Process } from './vm/process.js';
+import { VmSystem } from './vm/vm-system.js';
 
 /** `MAX_PAGE_ORDER`: the largest order the page allocator hands out. */
 export const MAX_ORDER = 10;
@@ -57,6 +60,8 @@ export class Kernel {
   readonly buddy: BuddyAllocator;
   /** The slab allocator (`slab` boot option). */
   readonly slab: SlabAllocatorBase;
+  /** Virtual memory: address spaces, page tables, TLBs, processes. */
+  readonly vm: VmSystem;
   /** The kernel log. */
   readonly log: KernelLog;
   /** Event counters, as /proc/vmstat prints them. */
@@ -90,6 +95,7 @@ export class Kernel {
       failslab: config.failslab,
       slubDebug: config.slubDebug,
     });
+    this.vm = new VmSystem(this.buddy);
   }
 
   /**
@@ -164,6 +170,18 @@ export class Kernel {
   /** `drain_all_pages`: per-CPU list pages go back to the buddy lists. */
   drainAllPages(): void {
     this.buddy.drainAllPages();
+  }
+
+  // --- processes ---------------------------------------------------------------
+
+  /** A new process with a fresh address space: an empty brk heap and a `[stack]`. */
+  spawn(options: { readonly name?: string } = {}): Process {
+    return this.vm.spawn(options.name ?? 'init');
+  }
+
+  /** Live processes by pid. */
+  get processes(): ReadonlyMap<number, Process> {
+    return this.vm.processes;
   }
 
   // --- slab ------------------------------------------------------------------

@@ -423,7 +423,8 @@ export class BuddyAllocator implements SlowPathHost {
     }
     const refs = m.refcount[pfn] as number;
     if (refs <= 0) throw new KernelBug(`freePages: pfn ${pfn} has refcount ${refs}`);
-    if ((m.mapcount[pfn] as number) !== 0 || (flags & BAD_FLAGS_AT_FREE) !== 0) {
+    // free_page_is_bad: checked only when this is the last reference.
+    if (refs === 1 && ((m.mapcount[pfn] as number) !== 0 || (flags & BAD_FLAGS_AT_FREE) !== 0)) {
       throw new KernelBug(
         `freePages: bad page state: pfn ${pfn} mapcount ${m.mapcount[pfn]} flags ${m.flagNames(pfn).join('|')}`,
       );

@@ -1,0 +1,152 @@
+/**
+ * The page-fault handler (`handle_mm_fault`, mm/memory.c), dispatching on
+ * what the VMA maps and what the PTE holds:
+ *
+ * - no VMA, or below a stack that may not grow there: SIGSEGV, SEGV_MAPERR;
+ * - an access the VMA does not allow: SIGSEGV, SEGV_ACCERR;
+ * - an empty PTE of anonymous memory (`do_anonymous_page`): a read maps
+ *   the shared zero page read-only (no frame used), a write maps a new
+ *   zeroed frame;
+ * - an empty PTE of shared anonymous memory (`shmem_fault`): the object's
+ *   frame for that offset, created zeroed on first touch;
+ * - a write to a present read-only PTE of a writable VMA (`do_wp_page`):
+ *   copy on write, or reuse the frame when this mapping is its only user;
+ * - a file mapping: the file layer's fault (not built yet: SIGBUS).
+ *
+ * Every fault counts `pgfault`.
+ */
+import { __GFP_ZERO, GFP_HIGHUSER_MOVABLE } from '../gfp/flags.js';
+import { SegmentationFault } from '../page/errors.js';
+import type { AddressSpace } from './address-space.js';
+import { PTE_ACCESSED, PTE_DIRTY, PTE_NX, PTE_USER, PTE_WRITE } from './pte.js';
+import type { VmSystem } from './vm-system.js';
+import { VM_EXEC, VM_GROWSDOWN, VM_READ, VM_SHARED, VM_WRITE, type Vma } from './vma.js';
+
+/** `stack_guard_gap`: a growing stack keeps this far from the mapping below it (256 pages). */
+const STACK_GUARD_GAP_PAGES = 256;
+/** RLIMIT_STACK's default: 8 MiB. */
+export const STACK_RLIMIT = 8 * 2 ** 20;
+
+/** The PTE flags a VMA's pages get (`vm_get_page_prot`), writable only if `writable`. */
+export function pteFlagsFor(vma: Vma, writable: boolean): number {
+  let flags = PTE_USER | PTE_ACCESSED;
+  if (writable) flags |= PTE_WRITE | PTE_DIRTY;
+  if ((vma.flags & VM_EXEC) === 0) flags |= PTE_NX;
+  return flags;
+}
+
+/** `expand_stack`: grows a VM_GROWSDOWN VMA down to cover `va`, if the rules allow. */
+function expandStack(mm: AddressSpace, vma: Vma, va: number): boolean {
+  const pageSize = mm.vm.arch.pageSize;
+  const newStart = Math.floor(va / pageSize) * pageSize;
+  if (vma.end - newStart > STACK_RLIMIT) return false;
+  const prev = mm.vmas.prev(vma);
+  if (prev !== undefined && newStart - prev.end < STACK_GUARD_GAP_PAGES * pageSize) return false;
+  const grow = (vma.start - newStart) / pageSize;
+  vma.start = newStart;
+  vma.pgoff -= grow;
+  mm.totalVm += grow;
+  mm.updateHiwater();
+  return true;
+}
+
+/** Handles a fault at `va`; 0 when the access can be retried, or the signal to deliver. */
+export function handleFault(
+  vm: VmSystem,
+  mm: AddressSpace,
+  va: number,
+  write: boolean,
+): 0 | SegmentationFault {
+  vm.countFault();
+  let vma = mm.vmas.findVma(va);
+  if (vma === undefined) return new SegmentationFault('SIGSEGV', 'SEGV_MAPERR', va);
+  if (va < vma.start) {
+    if ((vma.flags & VM_GROWSDOWN) === 0 || !expandStack(mm, vma, va)) {
+      return new SegmentationFault('SIGSEGV', 'SEGV_MAPERR', va);
+    }
+  }
+  vma = vma as Vma;
+  // x86 and arm64 cannot map a page write-only: VM_WRITE implies read access.
+  const allowed = write
+    ? (vma.flags & VM_WRITE) !== 0
+    : (vma.flags & (VM_READ | VM_WRITE | VM_EXEC)) !== 0;
+  if (!allowed) return new SegmentationFault('SIGSEGV', 'SEGV_ACCERR', va);
+  if (vma.backing.file !== null) return new SegmentationFault('SIGBUS', 'BUS_ADRERR', va);
+
+  const pageSize = vm.arch.pageSize;
+  const pageVa = Math.floor(va / pageSize) * pageSize;
+  const slot = mm.pteSlot(pageVa, true);
+  if (slot < 0) return vm.outOfMemory(va);
+  const pte = mm.lookupPte(pageVa);
+  if (pte === null) return faultMissing(vm, mm, vma, pageVa, slot, write);
+  if (write && (pte.flags & PTE_WRITE) === 0) return wpPage(vm, mm, vma, pageVa, slot, pte.pfn);
+  // The PTE already allows the access (another CPU's TLB was stale): retry.
+  return 0;
+}
+
+function faultMissing(
+  vm: VmSystem,
+  mm: AddressSpace,
+  vma: Vma,
+  va: number,
+  slot: number,
+  write: boolean,
+): 0 | SegmentationFault {
+  const shared = vma.backing.shared;
+  if (shared !== null) {
+    const index = vma.pgoff + (va - vma.start) / vm.arch.pageSize;
+    let pfn = shared.pages.get(index);
+    if (pfn === undefined) {
+      const fresh = vm.buddy.allocPages(GFP_HIGHUSER_MOVABLE | __GFP_ZERO, 0);
+      if (fresh === null) return vm.outOfMemory(va);
+      pfn = fresh;
+      shared.pages.set(index, pfn); // the object's own reference
+    }
+    vm.mapPage(mm, pfn, 'shmem');
+    mm.setPte(slot, va, pfn, pteFlagsFor(vma, (vma.flags & VM_WRITE) !== 0 && write));
+    return 0;
+  }
+  if (!write) {
+    // The zero page: read faults on anonymous memory use no frame.
+    mm.setPte(slot, va, vm.zeroPfn, pteFlagsFor(vma, false) & ~PTE_DIRTY);
+    return 0;
+  }
+  const pfn = vm.buddy.allocPages(GFP_HIGHUSER_MOVABLE | __GFP_ZERO, 0);
+  if (pfn === null) return vm.outOfMemory(va);
+  vm.newAnonPage(mm, vma, pfn, va);
+  mm.setPte(slot, va, pfn, pteFlagsFor(vma, true));
+  return 0;
+}
+
+/**
+ * `do_wp_page`: a write to a read-only PTE of a writable VMA. Shared memory
+ * just becomes writable; a private page this mapping alone uses is reused
+ * (`wp_page_reuse`); otherwise it is copied (`wp_page_copy`), the zero page
+ * being "copied" as a fresh zeroed frame.
+ */
+function wpPage(
+  vm: VmSystem,
+  mm: AddressSpace,
+  vma: Vma,
+  va: number,
+  slot: number,
+  oldPfn: number,
+): 0 | SegmentationFault {
+  if ((vma.flags & VM_SHARED) !== 0) {
+    mm.setPte(slot, va, oldPfn, pteFlagsFor(vma, true));
+    return 0;
+  }
+  const m = vm.buddy.memMap;
+  if (oldPfn !== vm.zeroPfn && m.mapcount[oldPfn] === 1 && m.refcount[oldPfn] === 1) {
+    mm.setPte(slot, va, oldPfn, pteFlagsFor(vma, true));
+    return 0;
+  }
+  const zero = oldPfn === vm.zeroPfn;
+  const pfn = vm.buddy.allocPages(GFP_HIGHUSER_MOVABLE | (zero ? __GFP_ZERO : 0), 0);
+  if (pfn === null) return vm.outOfMemory(va);
+  if (!zero) vm.memory.copyPage(pfn, oldPfn);
+  vm.newAnonPage(mm, vma, pfn, va);
+  mm.setPte(slot, va, pfn, pteFlagsFor(vma, true));
+  if (!zero) vm.unmapPage(mm, oldPfn, 'anon');
+  return 0;
+}

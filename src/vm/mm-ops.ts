@@ -1,0 +1,108 @@
+/**
+ * Whole-range operations on an address space's pages: unmapping a range
+ * (`zap_page_range`), copying an address space for fork (`dup_mmap` with
+ * `copy_page_range`), and tearing one down (`exit_mmap`).
+ */
+import type { AddressSpace } from './address-space.js';
+import { PTE_DIRTY, PTE_WRITE } from './pte.js';
+import type { RssKind, VmSystem } from './vm-system.js';
+import { VM_DONTCOPY, VM_SHARED, type Vma } from './vma.js';
+
+/** Which RSS counter a VMA's pages count in. */
+export function rssKindOf(vma: Vma): RssKind {
+  if (vma.backing.file !== null) return 'file';
+  return vma.backing.shared !== null ? 'shmem' : 'anon';
+}
+
+/**
+ * `zap_page_range`: clears every PTE of `[start, end)` (inside `vma`),
+ * dropping the pages' mappings and references and flushing the TLBs.
+ */
+export function zapRange(mm: AddressSpace, vma: Vma, start: number, end: number): void {
+  const vm = mm.vm;
+  const kind = rssKindOf(vma);
+  mm.forEachPteSlot(start, end, (va, slot) => {
+    const lo = vm.geo.readLo(slot);
+    const hi = vm.geo.readHi(slot);
+    if (!vm.geo.format.present(lo, hi)) return;
+    const pfn = vm.geo.format.pfn(lo, hi);
+    mm.clearPte(slot, va);
+    if (pfn !== vm.zeroPfn) vm.unmapPage(mm, pfn, kind);
+  });
+}
+
+/**
+ * `dup_mmap`: the child's copy of `parent`. Private writable memory becomes
+ * copy-on-write in both (`copy_present_pte` write-protects the parent's
+ * PTEs too); shared memory stays shared; VM_DONTCOPY areas are left out.
+ * Returns null, with nothing leaked, when memory runs out.
+ */
+export function dupMmap(vm: VmSystem, parent: AddressSpace): AddressSpace | null {
+  const child = vm.newAddressSpace();
+  if (child === null) return null;
+  child.startCode = parent.startCode;
+  child.endCode = parent.endCode;
+  child.startData = parent.startData;
+  child.endData = parent.endData;
+  child.startBrk = parent.startBrk;
+  child.brk = parent.brk;
+  child.startStack = parent.startStack;
+  child.mmapBase = parent.mmapBase;
+  const fmt = vm.geo.format;
+  for (const vma of parent.vmas.all()) {
+    if ((vma.flags & VM_DONTCOPY) !== 0) continue;
+    const copy = vma.clone();
+    child.vmas.insert(copy);
+    child.totalVm += vma.size / vm.arch.pageSize;
+    if (vma.backing.shared !== null) vma.backing.shared.users++;
+    const kind = rssKindOf(vma);
+    const cow = (vma.flags & VM_SHARED) === 0;
+    let failed = false;
+    parent.forEachPteSlot(vma.start, vma.end, (va, slot) => {
+      if (failed) return;
+      const lo = vm.geo.readLo(slot);
+      const hi = vm.geo.readHi(slot);
+      if (!fmt.present(lo, hi)) return;
+      const pfn = fmt.pfn(lo, hi);
+      let flags = fmt.flags(lo, hi);
+      if (cow && (flags & PTE_WRITE) !== 0) {
+        flags &= ~(PTE_WRITE | PTE_DIRTY);
+        parent.setPte(slot, va, pfn, flags);
+      }
+      const childSlot = child.pteSlot(va, true);
+      if (childSlot < 0) {
+        failed = true;
+        return;
+      }
+      child.setPte(childSlot, va, pfn, flags);
+      if (pfn !== vm.zeroPfn) vm.mapPage(child, pfn, kind);
+    });
+    if (failed) {
+      exitMmap(child);
+      return null;
+    }
+  }
+  child.updateHiwater();
+  return child;
+}
+
+/** `exit_mmap`: unmaps everything, frees the page tables and forgets the address space's TLB entries. */
+export function exitMmap(mm: AddressSpace): void {
+  for (const vma of [...mm.vmas.all()]) {
+    zapRange(mm, vma, vma.start, vma.end);
+    const shared = vma.backing.shared;
+    if (shared !== null) releaseShared(mm.vm, shared);
+    mm.vmas.remove(vma);
+  }
+  mm.totalVm = 0;
+  mm.freePageTables();
+  mm.vm.flushMm(mm);
+}
+
+/** Drops one user of a shared anonymous object; the last frees its frames. */
+export function releaseShared(vm: VmSystem, shared: import('./vma.js').SharedAnon): void {
+  shared.users--;
+  if (shared.users > 0) return;
+  for (const pfn of shared.pages.values()) vm.buddy.freePages(pfn, 0);
+  shared.pages.clear();
+}
