@@ -21,6 +21,7 @@ export {
   SLABS_PARTIAL,
   SlabAllocator,
   SlabCache,
+  type SlabGeometry,
   type SlabManagement,
 } from './slab.js';
 export {
@@ -35,6 +36,7 @@ export {
   SlabCacheBase,
   type SlabDebugConfig,
 } from './slab-common.js';
+export type { DebugLayout, DebugSink } from './slab-debug.js';
 export * from './slab-flags.js';
 export { SLAB_KINDS, type SlabKind } from './slab-kind.js';
 export {
@@ -46,6 +48,7 @@ export {
   SLOB_MAPPING,
   SlobAllocator,
   SlobCache,
+  type SlobCensus,
   type SlobMemoryUsage,
 } from './slob.js';
 export { calculateOrder, SlubAllocator, SlubCache } from './slub.js';

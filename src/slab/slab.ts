@@ -193,7 +193,7 @@ export const SLABS_FREE = 2;
 export type SlabManagement = 'on-slab' | 'objfreelist' | 'off-slab';
 
 /** What `__kmem_cache_create` decides about a cache. */
-interface SlabGeometry {
+export interface SlabGeometry {
   /** Slot size (`cachep->size`). */
   readonly size: number;
   /** Bytes from the slot start to the object (`obj_offset`: the first red zone). */

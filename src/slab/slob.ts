@@ -159,7 +159,7 @@ function listFor(bytes: number): number {
 }
 
 /** What a walk over every SLOB page finds (`checkInvariants`, slabinfo). */
-interface SlobCensus {
+export interface SlobCensus {
   /** Live small kmalloc objects. */
   kmalloc: number;
   /** Live objects per cache id. */
