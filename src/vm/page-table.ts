@@ -16,7 +16,7 @@
  * global.
  */
 import type { BuddyAllocator } from '../buddy/buddy-allocator.js';
-import { __GFP_ZERO, GFP_KERNEL } from '../gfp/flags.js';
+import { __GFP_NOFAIL, __GFP_ZERO, GFP_KERNEL } from '../gfp/flags.js';
 import type { Arch } from '../page/arch.js';
 import { PageType } from '../page/page-flags.js';
 import type { PhysicalMemory } from '../page/physical-memory.js';
@@ -100,9 +100,12 @@ export class PageTableGeometry {
 /** `GFP_PGTABLE`. */
 const GFP_PGTABLE = GFP_KERNEL | __GFP_ZERO;
 
-/** Allocates a zeroed table frame, marked as a page table; -1 when memory is out. */
-export function allocTable(buddy: BuddyAllocator): number {
-  const pfn = buddy.allocPages(GFP_PGTABLE, 0);
+/**
+ * Allocates a zeroed table frame, marked as a page table; -1 when memory is
+ * out. Boot-time tables pass `__GFP_NOFAIL` (Linux takes them from memblock).
+ */
+export function allocTable(buddy: BuddyAllocator, extraGfp = 0): number {
+  const pfn = buddy.allocPages(GFP_PGTABLE | extraGfp, 0);
   if (pfn === null) return -1;
   buddy.memMap.setPageType(pfn, PageType.table);
   return pfn;
@@ -140,7 +143,7 @@ export function buildKernelMappings(
     }
     let table = top.get(geo.index(va, 0));
     if (table === undefined) {
-      table = allocTable(buddy);
+      table = allocTable(buddy, __GFP_NOFAIL);
       top.set(geo.index(va, 0), table);
     }
     for (let level = 1; level < leafLevel; level++) {
@@ -149,7 +152,7 @@ export function buildKernelMappings(
       if (fmt.present(lo, geo.readHi(slot))) {
         table = fmt.pfn(lo, geo.readHi(slot));
       } else {
-        const next = allocTable(buddy);
+        const next = allocTable(buddy, __GFP_NOFAIL);
         geo.write(slot, fmt.lo(next, PTE_WRITE, false), fmt.hi(next, PTE_WRITE, false));
         table = next;
       }

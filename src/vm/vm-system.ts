@@ -5,9 +5,9 @@
  * mapped into user space (map and reference counts, RSS counters).
  */
 import type { BuddyAllocator } from '../buddy/buddy-allocator.js';
-import { __GFP_ZERO, GFP_KERNEL } from '../gfp/flags.js';
+import { __GFP_NOFAIL, __GFP_ZERO, GFP_KERNEL } from '../gfp/flags.js';
 import type { Arch } from '../page/arch.js';
-import { KernelError, KernelPanic, type SegmentationFault } from '../page/errors.js';
+import { KernelError, type SegmentationFault } from '../page/errors.js';
 import { PG } from '../page/page-flags.js';
 import type { PhysicalMemory } from '../page/physical-memory.js';
 import { AddressSpace } from './address-space.js';
@@ -43,10 +43,8 @@ export class VmSystem {
     this.memory = buddy.memory;
     this.geo = new PageTableGeometry(buddy.arch, buddy.memory);
     this.kernelTop = buildKernelMappings(this.geo, buddy);
-    const zero = buddy.allocPages(GFP_KERNEL | __GFP_ZERO, 0);
-    if (zero === null)
-      throw new KernelPanic('Kernel panic - not syncing: no memory for the zero page');
-    this.zeroPfn = zero;
+    // The zero page is part of the kernel image in Linux: it never fails.
+    this.zeroPfn = buddy.allocPages(GFP_KERNEL | __GFP_ZERO | __GFP_NOFAIL, 0) as number;
     this.tlbs = Array.from({ length: buddy.cpus }, () => new Tlb());
     this.pgfaultSlot = buddy.events.register('pgfault');
     buddy.events.register('pgmajfault');
