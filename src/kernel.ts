@@ -42,6 +42,7 @@ import { createSlabAllocator } from './slab/create.js';
 import type { KmemCache, KmemCacheOptions } from './slab/kmem-cache.js';
 import { renderSlabinfo } from './slab/proc-slabinfo.js';
 import type { SlabAllocatorBase } from './slab/slab-common.js';
+import { Pkmap } from './vm/highmem.js';
 import type { Process } from './vm/process.js';
 import { VmSystem } from './vm/vm-system.js';
 
@@ -62,6 +63,7 @@ export class Kernel {
   readonly slab: SlabAllocatorBase;
   /** Virtual memory: address spaces, page tables, TLBs, processes. */
   readonly vm: VmSystem;
+  private readonly pkmap: Pkmap;
   /** The kernel log. */
   readonly log: KernelLog;
   /** Event counters, as /proc/vmstat prints them. */
@@ -96,6 +98,7 @@ export class Kernel {
       slubDebug: config.slubDebug,
     });
     this.vm = new VmSystem(this.buddy);
+    this.pkmap = new Pkmap(this.arch);
   }
 
   /**
@@ -279,10 +282,29 @@ export class Kernel {
   }
 
   /**
+   * `kmap`: a kernel address for any frame. HighMem frames (i386 above
+   * 896 MiB) get a temporary one in the persistent kmap area until
+   * `kunmap`; other frames return their direct-map address.
+   */
+  kmap(pfn: number): VirtAddr {
+    this.memMap.checkPfn('kmap', pfn);
+    return this.pkmap.kmap(pfn);
+  }
+
+  /** `kunmap`: ends a `kmap`. */
+  kunmap(pfn: number): void {
+    this.memMap.checkPfn('kunmap', pfn);
+    this.pkmap.kunmap(pfn);
+  }
+
+  /**
    * The physical address behind `[kva, kva + len)`, which must lie in the
-   * direct map (a kernel access elsewhere is an oops: `KernelBug`).
+   * direct map or a live kmap (a kernel access elsewhere is an oops:
+   * `KernelBug`).
    */
   private kernelPhys(fn: string, kva: number, len: number): number {
+    const kmapped = this.pkmap.physOf(kva);
+    if (kmapped >= 0 && this.pkmap.physOf(kva + len - 1) === kmapped + len - 1) return kmapped;
     const pa = kva - this.arch.pageOffset;
     if (
       !Number.isInteger(kva) ||

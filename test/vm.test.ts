@@ -176,3 +176,27 @@ it('gives a non-canonical address a general protection fault (SI_KERNEL)', () =>
   const f = fault(() => p.load32(-(2 ** 48)));
   expect(f.siCode).toBe('SI_KERNEL');
 });
+
+describe('kmap', () => {
+  it('gives HighMem frames a temporary kernel address on i386', () => {
+    const k = Kernel.boot({ arch: 'i386', memory: '1G' });
+    const high = k.memory.frames - 5;
+    expect(k.pageAddress(high)).toBeNull();
+    const va = k.kmap(high);
+    expect(va).toBeGreaterThanOrEqual(0xff800000);
+    k.store32(va + 8, 0xfeed);
+    expect(k.memory.load32(high * 4096 + 8)).toBe(0xfeed);
+    expect(k.kmap(high)).toBe(va);
+    k.kunmap(high);
+    expect(k.load32(va + 8)).toBe(0xfeed);
+    k.kunmap(high);
+    expect(() => k.load32(va + 8)).toThrow(/unable to handle page fault/);
+    expect(() => k.kunmap(high)).toThrow(/not kmapped/);
+  });
+
+  it('returns the direct-map address of lowmem frames', () => {
+    const k = Kernel.boot();
+    expect(k.kmap(100)).toBe(k.pageAddress(100));
+    k.kunmap(100);
+  });
+});

@@ -6,6 +6,7 @@
  */
 export { AddressSpace, type FaultResult, type MmCounters } from './address-space.js';
 export { handleFault, pteFlagsFor, STACK_RLIMIT } from './fault.js';
+export { LAST_PKMAP, PKMAP_BASE, Pkmap } from './highmem.js';
 export { imageBase, mmapBase, setupLayout } from './layout.js';
 export { dupMmap, exitMmap, releaseShared, rssKindOf, zapRange } from './mm-ops.js';
 export * from './mman.js';
