@@ -464,8 +464,14 @@ describe('/proc/zoneinfo', () => {
       '      nr_zone_unevictable 0',
       '      nr_zone_write_pending 0',
       '      nr_mlock     0',
-      '      nr_bounce    0',
+      '      nr_zspages   0',
       '      nr_free_cma  0',
+      '      numa_hit     0',
+      '      numa_miss    0',
+      '      numa_foreign 0',
+      '      numa_interleave 0',
+      '      numa_local   0',
+      '      numa_other   0',
       '  pagesets',
       ...cpuLines(0),
       ...cpuLines(1),
@@ -495,9 +501,11 @@ describe('/proc/zoneinfo', () => {
     expect(nodeItems[0]).toBe('nr_inactive_anon');
     expect(nodeItems.indexOf('nr_slab_reclaimable')).toBe(5);
     expect(nodeItems.indexOf('nr_anon_pages')).toBe(17);
-    expect(nodeItems.at(-1)).toBe('nr_balloon_pages');
+    expect(nodeItems.at(-1)).toBe('nr_kernel_file_pages');
     expect(nodeItems).toContain('nr_swapcached');
     expect(nodeItems).not.toContain('numa_hit');
+    // numa_* are zone lines, counting the zone's allocations as local hits.
+    expect(zoneSection(text, 'DMA32')).toContain('      numa_local   0');
     // The per-zone counter is read under its zone-suffixed name.
     expect(stat(zoneSection(text, 'DMA32'), 'nr_mlock')).toBe(5);
     expect(stat(dma, 'nr_mlock')).toBe(0);
@@ -548,7 +556,10 @@ describe('/proc/zoneinfo', () => {
     expect(zoneSection(during, name)[1]).toBe(`  pages free     ${free(during)}`);
     buddy.freePages(pfn, 3);
     buddy.drainAllPages();
-    expect(renderZoneinfo(buddy)).toBe(before);
+    // Everything but the event counters (numa_hit and numa_local only grow) is back.
+    const withoutEvents = (text: string) => text.replace(/\n {6}numa_(hit|local) +\d+/g, '');
+    expect(withoutEvents(renderZoneinfo(buddy))).toBe(withoutEvents(before));
+    expect(stat(zoneSection(renderZoneinfo(buddy), name), 'numa_hit')).toBe(8);
   });
 
   it('shows pages held on the per-CPU lists as pcp count, not as free pages', () => {

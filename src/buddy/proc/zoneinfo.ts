@@ -48,14 +48,16 @@
  * - Counter lines are `"\n      %-12s %lu"`: names longer than 12 are not
  *   cut, just followed by one space.
  *
- * The kernel configuration the item lists follow: one node without
- * CONFIG_NUMA (so no NUMA event lines and no `numa_*` items), CONFIG_SMP,
- * CONFIG_SWAP (mmsim models swap) and none of CONFIG_ZSMALLOC,
- * CONFIG_UNACCEPTED_MEMORY, CONFIG_CMA, CONFIG_NUMA_BALANCING,
- * CONFIG_HUGETLB_PAGE, CONFIG_IOMMU_SUPPORT, CONFIG_SHADOW_CALL_STACK,
- * CONFIG_TRANSPARENT_HUGEPAGE (so no item is printed in huge pages) or
- * CONFIG_ZONE_DEVICE (so `protection` has one entry per zone of
- * `buddy.zones`).
+ * The kernel configuration the item lists follow is that of a real Linux
+ * 6.18 machine (x86_64, one NUMA node), whose /proc/zoneinfo is kept in
+ * test/fixtures/linux-6.18 and compared label by label: CONFIG_NUMA (so the
+ * `numa_*` event lines), CONFIG_SMP, CONFIG_SWAP, CONFIG_ZSMALLOC
+ * (`nr_zspages`), CONFIG_IOMMU_SUPPORT (`nr_iommu_pages`),
+ * CONFIG_NUMA_BALANCING (`pgpromote_*`), CONFIG_HUGETLB_PAGE
+ * (`nr_hugetlb`), and none of CONFIG_UNACCEPTED_MEMORY, CONFIG_CMA,
+ * CONFIG_SHADOW_CALL_STACK or CONFIG_ZONE_DEVICE (so `protection` has one
+ * entry per zone of `buddy.zones`). mm/vmstat.c of 6.16 printed the same
+ * lines except `nr_bounce` and `nr_writeback_temp`, which 6.18 dropped.
  *
  * Where the values come from:
  *
@@ -102,8 +104,18 @@ const ZONE_STAT_ITEMS: readonly string[] = [
   'nr_zone_unevictable',
   'nr_zone_write_pending',
   'nr_mlock',
-  'nr_bounce',
+  'nr_zspages',
   'nr_free_cma',
+];
+
+/** `enum numa_stat_item` names, printed per zone after the zone items (CONFIG_NUMA). */
+const NUMA_STAT_ITEMS: readonly string[] = [
+  'numa_hit',
+  'numa_miss',
+  'numa_foreign',
+  'numa_interleave',
+  'numa_local',
+  'numa_other',
 ];
 
 /** `enum node_stat_item` names (vmstat_text) for the configuration above. */
@@ -130,7 +142,6 @@ const NODE_STAT_ITEMS: readonly string[] = [
   'nr_file_pages',
   'nr_dirty',
   'nr_writeback',
-  'nr_writeback_temp',
   'nr_shmem',
   'nr_shmem_hugepages',
   'nr_shmem_pmdmapped',
@@ -148,12 +159,18 @@ const NODE_STAT_ITEMS: readonly string[] = [
   'nr_kernel_stack',
   'nr_page_table_pages',
   'nr_sec_page_table_pages',
+  'nr_iommu_pages',
   'nr_swapcached',
+  'pgpromote_success',
+  'pgpromote_candidate',
+  'pgpromote_candidate_nrl',
   'pgdemote_kswapd',
   'pgdemote_direct',
   'pgdemote_khugepaged',
   'pgdemote_proactive',
+  'nr_hugetlb',
   'nr_balloon_pages',
+  'nr_kernel_file_pages',
 ];
 
 /** `fls`: the 1-based index of the highest set bit, 0 for 0. */
@@ -240,6 +257,11 @@ export function renderZoneinfo(buddy: BuddyAllocator): string {
       continue;
     }
     for (const item of ZONE_STAT_ITEMS) out += statLine(item, zoneStat(buddy, zone, item));
+    // One node: every allocation is a local hit (NUMA_HIT and NUMA_LOCAL count pages).
+    const allocated = buddy.events.get(`pgalloc_${zoneSuffix(zone)}`);
+    for (const item of NUMA_STAT_ITEMS) {
+      out += statLine(item, item === 'numa_hit' || item === 'numa_local' ? allocated : 0);
+    }
     const mem = Math.floor(zone.managed / 2 ** (27 - pageShift));
     const threshold = Math.min(125, 2 * fls(buddy.cpus) * (1 + fls(mem)));
     out += '\n  pagesets';
