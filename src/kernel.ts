@@ -43,6 +43,8 @@ import type { KmemCache, KmemCacheOptions } from './slab/kmem-cache.js';
 import { renderSlabinfo } from './slab/proc-slabinfo.js';
 import type { SlabAllocatorBase } from './slab/slab-common.js';
 import { Pkmap } from './vm/highmem.js';
+import { checkVmInvariants } from './vm/invariants.js';
+import { renderProcessFile } from './vm/proc/index.js';
 import type { Process } from './vm/process.js';
 import { VmSystem } from './vm/vm-system.js';
 
@@ -359,12 +361,15 @@ export class Kernel {
 
   /**
    * Renders a /proc file in Linux's format: `/proc/buddyinfo`,
-   * `/proc/zoneinfo`, `/proc/pagetypeinfo`, `/proc/slabinfo`.
+   * `/proc/zoneinfo`, `/proc/pagetypeinfo`, `/proc/slabinfo`, and for each
+   * live process `/proc/<pid>/maps`, `smaps` and `status`.
    *
    * @throws KernelError `ENOENT` for a path mmsim does not render.
    */
   proc(path: string): string {
     if (path === '/proc/slabinfo') return renderSlabinfo(this.slab.caches);
+    const perProcess = renderProcessFile(this.vm.processes, path);
+    if (perProcess !== null) return perProcess;
     const render = Object.hasOwn(BUDDY_PROC_FILES, path) ? BUDDY_PROC_FILES[path] : undefined;
     if (render === undefined)
       throw new KernelError('ENOENT', `proc: no such file ${JSON.stringify(path)}`);
@@ -378,5 +383,6 @@ export class Kernel {
   checkInvariants(): void {
     checkBuddyInvariants(this.buddy);
     this.slab.checkInvariants();
+    checkVmInvariants(this.vm);
   }
 }

@@ -27,10 +27,14 @@ const STACK_GUARD_GAP_PAGES = 256;
 /** RLIMIT_STACK's default: 8 MiB. */
 export const STACK_RLIMIT = 8 * 2 ** 20;
 
-/** The PTE flags a VMA's pages get (`vm_get_page_prot`), writable only if `writable`. */
-export function pteFlagsFor(vma: Vma, writable: boolean): number {
+/**
+ * The PTE flags a VMA's pages get (`vm_get_page_prot`), writable only if
+ * `writable`, and dirty (written) when `dirty`, which defaults to `writable`.
+ */
+export function pteFlagsFor(vma: Vma, writable: boolean, dirty = writable): number {
   let flags = PTE_USER | PTE_ACCESSED;
-  if (writable) flags |= PTE_WRITE | PTE_DIRTY;
+  if (writable) flags |= PTE_WRITE;
+  if (dirty) flags |= PTE_DIRTY;
   if ((vma.flags & VM_EXEC) === 0) flags |= PTE_NX;
   return flags;
 }
@@ -103,7 +107,8 @@ function faultMissing(
       shared.pages.set(index, pfn); // the object's own reference
     }
     vm.mapPage(mm, pfn, 'shmem');
-    mm.setPte(slot, va, pfn, pteFlagsFor(vma, (vma.flags & VM_WRITE) !== 0 && write));
+    // Shared memory needs no write notification: a writable VMA maps the page writable, clean until written.
+    mm.setPte(slot, va, pfn, pteFlagsFor(vma, (vma.flags & VM_WRITE) !== 0, write));
     return 0;
   }
   if (!write) {
@@ -144,9 +149,12 @@ function wpPage(
   const zero = oldPfn === vm.zeroPfn;
   const pfn = vm.buddy.allocPages(GFP_HIGHUSER_MOVABLE | (zero ? __GFP_ZERO : 0), 0);
   if (pfn === null) return vm.outOfMemory(va);
-  if (!zero) vm.memory.copyPage(pfn, oldPfn);
+  if (!zero) {
+    vm.memory.copyPage(pfn, oldPfn);
+    // The old page keeps its other mappings; this one moves to the copy, so RSS does not change.
+    vm.unmapPage(mm, oldPfn, 'anon');
+  }
   vm.newAnonPage(mm, vma, pfn, va);
   mm.setPte(slot, va, pfn, pteFlagsFor(vma, true));
-  if (!zero) vm.unmapPage(mm, oldPfn, 'anon');
   return 0;
 }

@@ -7,9 +7,11 @@
 export { AddressSpace, type FaultResult, type MmCounters } from './address-space.js';
 export { handleFault, pteFlagsFor, STACK_RLIMIT } from './fault.js';
 export { LAST_PKMAP, PKMAP_BASE, Pkmap } from './highmem.js';
+export { checkVmInvariants } from './invariants.js';
 export { imageBase, mmapBase, setupLayout } from './layout.js';
 export { dupMmap, exitMmap, releaseShared, rssKindOf, zapRange } from './mm-ops.js';
 export * from './mman.js';
+export { pageIsAnon, pageRssKind } from './page-kind.js';
 export {
   allocTable,
   blockLo,
@@ -18,6 +20,7 @@ export {
   isBlock,
   PageTableGeometry,
 } from './page-table.js';
+export { renderMaps, renderProcessFile, renderSmaps, renderStatus } from './proc/index.js';
 export { Process, type ProcessState } from './process.js';
 export * from './pte.js';
 export { TLB_GLOBAL, TLB_READ, TLB_USER, TLB_WRITE, Tlb } from './tlb.js';

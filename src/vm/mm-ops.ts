@@ -4,7 +4,7 @@
  * `copy_page_range`), and tearing one down (`exit_mmap`).
  */
 import type { AddressSpace } from './address-space.js';
-import { PTE_DIRTY, PTE_WRITE } from './pte.js';
+import { PTE_WRITE } from './pte.js';
 import type { RssKind, VmSystem } from './vm-system.js';
 import { VM_DONTCOPY, VM_SHARED, type Vma } from './vma.js';
 
@@ -54,7 +54,11 @@ export function dupMmap(vm: VmSystem, parent: AddressSpace): AddressSpace | null
     const copy = vma.clone();
     child.vmas.insert(copy);
     child.totalVm += vma.size / vm.arch.pageSize;
-    if (vma.backing.shared !== null) vma.backing.shared.users++;
+    if (vma.backing.shared !== null) {
+      // vma_needs_copy: shared memory has no anonymous pages to protect; the child faults the object's pages in.
+      vma.backing.shared.users++;
+      continue;
+    }
     const kind = rssKindOf(vma);
     const cow = (vma.flags & VM_SHARED) === 0;
     let failed = false;
@@ -66,7 +70,8 @@ export function dupMmap(vm: VmSystem, parent: AddressSpace): AddressSpace | null
       const pfn = fmt.pfn(lo, hi);
       let flags = fmt.flags(lo, hi);
       if (cow && (flags & PTE_WRITE) !== 0) {
-        flags &= ~(PTE_WRITE | PTE_DIRTY);
+        // copy_present_pte write-protects both copies and keeps the dirty bit.
+        flags &= ~PTE_WRITE;
         parent.setPte(slot, va, pfn, flags);
       }
       const childSlot = child.pteSlot(va, true);

@@ -4,7 +4,8 @@
  * Follows `show_map_vma`, `show_vma_header_prefix` and `get_vma_name` in
  * fs/proc/task_mmu.c of Linux mainline in the v6.16 cycle (the version
  * with the PROCMAP_QUERY ioctl, `file_user_inode` and the `sl` VmFlags
- * mnemonic), with `vma_is_initial_heap` / `vma_is_initial_stack` from
+ * mnemonic; the 6.17 and 6.18 changes to this file, per-VMA locking and
+ * the `tva_type` cleanup, leave the text as it was), with `vma_is_initial_heap` / `vma_is_initial_stack` from
  * include/linux/mm.h (the strict heap test of commit "mm: fix
  * vma_is_initial_heap/stack", v6.6) and `seq_pad` from fs/seq_file.c:
  *

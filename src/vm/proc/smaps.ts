@@ -5,7 +5,7 @@
  * Follows `show_smap`, `__show_smap`, `smap_gather_stats`,
  * `smaps_pte_entry`, `smaps_account`, `smaps_page_accumulate` and
  * `show_smap_vma_flags` in fs/proc/task_mmu.c of Linux mainline in the
- * v6.16 cycle. Every size line is `seq_put_decimal_ull_width(m, label,
+ * v6.16 cycle (the text is the same through v6.18). Every size line is `seq_put_decimal_ull_width(m, label,
  * bytes >> 10, 8)` followed by ` kB`, the label padded to 16 columns
  * (`Private_Hugetlb: ` is 17 and its number 7 wide, keeping the column):
  *

@@ -1,0 +1,211 @@
+/**
+ * mmap(2): `sys_mmap` (arch/x86/kernel/sys_x86_64.c), `ksys_mmap_pgoff`,
+ * `do_mmap` and `mmap_region` (mm/mmap.c, mm/vma.c) of Linux 6.x, for
+ * anonymous memory.
+ *
+ * The checks run in the kernel's order, so a call with several faults gets
+ * the errno Linux would give: offset alignment (EINVAL), a file mapping
+ * (EBADF until files exist), length 0 (EINVAL), length overflow (ENOMEM),
+ * offset overflow on 32-bit (EOVERFLOW), the map count (ENOMEM), the
+ * address (`get_unmapped_area`: ENOMEM, EINVAL, EPERM), MAP_FIXED_NOREPLACE
+ * (EEXIST), RLIMIT_MEMLOCK (EAGAIN), the mapping type (EINVAL), huge pages
+ * (ENOMEM: none are reserved), MAP_FIXED's unmap (ENOMEM) and the
+ * overcommit charge (ENOMEM). Only then does anything change.
+ *
+ * Flags: the VMA gets VM_READ/WRITE/EXEC from `prot`, always
+ * VM_MAYREAD|VM_MAYWRITE|VM_MAYEXEC (anonymous memory may become anything),
+ * VM_SHARED|VM_MAYSHARE for MAP_SHARED, VM_GROWSDOWN for MAP_GROWSDOWN,
+ * VM_LOCKED for MAP_LOCKED, VM_NORESERVE for MAP_NORESERVE, and VM_ACCOUNT
+ * when it is private and writable without MAP_NORESERVE (`accountable_mapping`).
+ * A new private mapping merges with a compatible neighbour; a shared one
+ * gets its own `SharedAnon` object (shmem's `shmem_zero_setup`), shared with
+ * children after fork.
+ */
+import type { AddressSpace } from '../address-space.js';
+import {
+  MAP_ANONYMOUS,
+  MAP_FIXED,
+  MAP_FIXED_NOREPLACE,
+  MAP_GROWSDOWN,
+  MAP_HUGETLB,
+  MAP_LOCKED,
+  MAP_NONBLOCK,
+  MAP_NORESERVE,
+  MAP_POPULATE,
+  MAP_PRIVATE,
+  MAP_SHARED,
+} from '../mman.js';
+import {
+  SharedAnon,
+  VM_ACCOUNT,
+  VM_GROWSDOWN,
+  VM_LOCKED,
+  VM_MAYEXEC,
+  VM_MAYREAD,
+  VM_MAYSHARE,
+  VM_MAYWRITE,
+  VM_NORESERVE,
+  VM_SHARED,
+  VM_WRITE,
+  type VmaBacking,
+} from '../vma.js';
+import {
+  accountedPages,
+  err,
+  findVmaIntersection,
+  getUnmappedArea,
+  insertMapping,
+  longBits,
+  mlockFutureOk,
+  nextShmemId,
+  pageAlign,
+  populateRange,
+  toIntBits,
+  toUlong,
+  unmapRange,
+  VM_ACCESS_FLAGS,
+  vmEnoughMemory,
+  vmTunables,
+} from './vma-ops.js';
+
+/** The mapping-type bits of the flags (`MAP_TYPE`). */
+const MAP_TYPE = 0x0f;
+
+/** `calc_vm_prot_bits`: PROT_READ/WRITE/EXEC have the VM_* values. */
+export function vmFlagsFromProt(prot: number): number {
+  return prot & VM_ACCESS_FLAGS;
+}
+
+/**
+ * mmap(2). Returns the address of the new mapping, or a negative errno.
+ * `addr` is a hint unless MAP_FIXED (or MAP_FIXED_NOREPLACE); `off` must be
+ * page aligned (it is otherwise ignored for anonymous memory).
+ */
+export function sysMmap(
+  mm: AddressSpace,
+  addr: number,
+  len: number,
+  prot: number,
+  flags: number,
+  fd: number,
+  off: number,
+): number {
+  const bits = longBits(mm);
+  const page = mm.vm.arch.pageSize;
+  const uaddr = toUlong(addr, bits);
+  const ulen = toUlong(len, bits);
+  const uprot = toIntBits(prot);
+  const uflags = toIntBits(flags);
+  const ufd = toIntBits(fd);
+  const uoff = toUlong(off, 64); // off_t is 64-bit everywhere (mmap64)
+  if (
+    uaddr === null ||
+    ulen === null ||
+    uprot === null ||
+    uflags === null ||
+    ufd === null ||
+    uoff === null
+  ) {
+    return err('EINVAL');
+  }
+  // sys_mmap: the offset must be page aligned (checked on the signed value:
+  // the unsigned form of a small negative number is not exact in a double).
+  if (off % page !== 0) return err('EINVAL');
+  let pgoff: number;
+  if (bits === 64) {
+    pgoff = uoff / page;
+  } else {
+    // glibc's mmap64 on a 32-bit machine passes off >> PAGE_SHIFT to mmap2,
+    // refusing offsets it cannot express in 32 bits of pages.
+    if (off < 0 || off / page >= 2 ** 32) return err('EINVAL');
+    pgoff = off / page;
+  }
+  // ksys_mmap_pgoff: a file mapping needs an open file. Files come with the
+  // file layer; until then every fd is a bad one.
+  if ((uflags & MAP_ANONYMOUS) === 0) return err('EBADF');
+  return doMmap(mm, uaddr, ulen, uprot, uflags, pgoff);
+}
+
+/** `do_mmap` and `mmap_region` for anonymous memory. */
+function doMmap(
+  mm: AddressSpace,
+  addr: number,
+  len: number,
+  prot: number,
+  flags: number,
+  pgoffArg: number,
+): number {
+  const bits = longBits(mm);
+  const page = mm.vm.arch.pageSize;
+  const tunables = vmTunables(mm.vm);
+  if (len === 0) return err('EINVAL');
+  if ((flags & MAP_FIXED_NOREPLACE) !== 0) flags |= MAP_FIXED;
+  if ((flags & MAP_FIXED) === 0) {
+    // round_hint_to_min
+    addr = Math.floor(addr / page) * page;
+    if (addr !== 0 && addr < tunables.mmapMinAddr)
+      addr = pageAlign(tunables.mmapMinAddr, page, bits);
+  }
+  len = pageAlign(len, page, bits);
+  if (len === 0) return err('ENOMEM');
+  if (pgoffArg + len / page >= 2 ** bits) return err('EOVERFLOW');
+  if (mm.vmas.count > tunables.maxMapCount) return err('ENOMEM');
+
+  let vmFlags = vmFlagsFromProt(prot) | VM_MAYREAD | VM_MAYWRITE | VM_MAYEXEC;
+  if ((flags & MAP_GROWSDOWN) !== 0) vmFlags |= VM_GROWSDOWN;
+  if ((flags & MAP_LOCKED) !== 0) vmFlags |= VM_LOCKED;
+
+  const start = getUnmappedArea(mm, addr, len, flags);
+  if (start < 0) return start;
+  const end = start + len;
+  if ((flags & MAP_FIXED_NOREPLACE) !== 0 && findVmaIntersection(mm, start, end) !== undefined) {
+    return err('EEXIST');
+  }
+  if ((vmFlags & VM_LOCKED) !== 0 && !mlockFutureOk(mm, len)) return err('EAGAIN');
+
+  let pgoff: number;
+  switch (flags & MAP_TYPE) {
+    case MAP_SHARED:
+      if ((vmFlags & VM_GROWSDOWN) !== 0) return err('EINVAL');
+      pgoff = 0;
+      vmFlags |= VM_SHARED | VM_MAYSHARE;
+      break;
+    case MAP_PRIVATE:
+      pgoff = start / page;
+      break;
+    default:
+      // Neither or both of MAP_PRIVATE and MAP_SHARED. Both is
+      // MAP_SHARED_VALIDATE, which Linux accepts only for files: for
+      // anonymous memory do_mmap's switch has no case for it.
+      // MAP_DROPPABLE (0x08) is not modelled either.
+      return err('EINVAL');
+  }
+  // Anonymous huge pages come from the hugetlb pool, which holds none
+  // (vm.nr_hugepages is 0): the reservation fails.
+  if ((flags & MAP_HUGETLB) !== 0) return err('ENOMEM');
+  if ((flags & MAP_NORESERVE) !== 0) vmFlags |= VM_NORESERVE;
+
+  // mmap_region: charge private writable memory, unmap what MAP_FIXED replaces.
+  const pages = len / page;
+  if ((vmFlags & (VM_NORESERVE | VM_SHARED | VM_WRITE)) === VM_WRITE) {
+    const charged = pages - accountedPages(mm, start, end);
+    if (charged > 0 && !vmEnoughMemory(mm.vm, charged)) return err('ENOMEM');
+    vmFlags |= VM_ACCOUNT;
+  }
+  if ((flags & MAP_FIXED) !== 0) {
+    const r = unmapRange(mm, start, end);
+    if (r < 0) return r;
+  }
+  const backing: VmaBacking =
+    (vmFlags & VM_SHARED) !== 0
+      ? { file: null, shared: new SharedAnon(nextShmemId(mm.vm), pages) }
+      : { file: null, shared: null };
+  insertMapping(mm, start, end, vmFlags, pgoff, backing, null);
+  mm.totalVm += pages;
+  mm.updateHiwater();
+
+  if ((vmFlags & VM_LOCKED) !== 0 || (flags & (MAP_POPULATE | MAP_NONBLOCK)) === MAP_POPULATE) {
+    populateRange(mm, start, end);
+  }
+  return start;
+}
