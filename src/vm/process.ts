@@ -6,7 +6,9 @@
  */
 import { KernelBug, KernelError } from '../page/errors.js';
 import type { AddressSpace } from './address-space.js';
+import { Libc } from './libc.js';
 import { dupMmap, exitMmap } from './mm-ops.js';
+import { Syscalls } from './syscalls/index.js';
 import type { VmSystem } from './vm-system.js';
 
 /** Where a process is in its life. */
@@ -19,6 +21,10 @@ export class Process {
   state: ProcessState = 'running';
   /** `oom_score_adj`, -1000..1000. */
   oomScoreAdj = 0;
+  /** The memory system calls (kernel ABI: a result or -errno). */
+  readonly sys: Syscalls;
+  /** The C library's wrappers (-1 and `errno` on failure). */
+  readonly libc: Libc;
 
   constructor(
     /** The VM subsystem. */
@@ -31,7 +37,10 @@ export class Process {
     readonly mm: AddressSpace,
     /** The parent's pid, 0 for none. */
     readonly ppid: number,
-  ) {}
+  ) {
+    this.sys = new Syscalls(this);
+    this.libc = new Libc(this);
+  }
 
   /** Throws unless the process can run. */
   checkRunning(fn: string): void {

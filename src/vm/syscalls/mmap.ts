@@ -155,7 +155,7 @@ function doMmap(
   if ((flags & MAP_GROWSDOWN) !== 0) vmFlags |= VM_GROWSDOWN;
   if ((flags & MAP_LOCKED) !== 0) vmFlags |= VM_LOCKED;
 
-  const start = getUnmappedArea(mm, addr, len, flags);
+  const start = getUnmappedArea(mm, addr, len, flags, vmFlags);
   if (start < 0) return start;
   const end = start + len;
   if ((flags & MAP_FIXED_NOREPLACE) !== 0 && findVmaIntersection(mm, start, end) !== undefined) {

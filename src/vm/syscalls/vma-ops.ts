@@ -430,8 +430,17 @@ export function accountedPages(mm: AddressSpace, start: number, end: number): nu
 
 // --- finding room ------------------------------------------------------------------
 
-/** `vm_unmapped_area` top down: the highest `len` bytes free between `low` and `high`, or -1. */
-function unmappedAreaTopdown(mm: AddressSpace, len: number, low: number, high: number): number {
+/**
+ * `vm_unmapped_area` top down: the highest `len` bytes free between `low`
+ * and `high` with `startGap` bytes free below them as well, or -1.
+ */
+function unmappedAreaTopdown(
+  mm: AddressSpace,
+  len: number,
+  startGap: number,
+  low: number,
+  high: number,
+): number {
   const vmas = mm.vmas.all();
   const page = mm.vm.arch.pageSize;
   // The first VMA starting at or above `high` bounds the first gap from above.
@@ -448,15 +457,24 @@ function unmappedAreaTopdown(mm: AddressSpace, len: number, low: number, high: n
   for (let i = lo - 1; i >= -1; i--) {
     const prev = i >= 0 ? (vmas[i] as Vma) : undefined;
     const gapStart = Math.max(low, prev === undefined ? 0 : vmEndGap(prev));
-    if (gapEnd - gapStart >= len) return gapEnd - len;
+    if (gapEnd - gapStart >= len + startGap) return gapEnd - len;
     if (prev === undefined || prev.start <= low) break;
     gapEnd = Math.min(high, vmStartGap(prev, page));
   }
   return -1;
 }
 
-/** `vm_unmapped_area` bottom up: the lowest `len` bytes free between `low` and `high`, or -1. */
-function unmappedAreaBottomup(mm: AddressSpace, len: number, low: number, high: number): number {
+/**
+ * `vm_unmapped_area` bottom up: the lowest `len` bytes free between `low`
+ * and `high` above `startGap` free bytes, or -1.
+ */
+function unmappedAreaBottomup(
+  mm: AddressSpace,
+  len: number,
+  startGap: number,
+  low: number,
+  high: number,
+): number {
   const vmas = mm.vmas.all();
   const page = mm.vm.arch.pageSize;
   let gapStart = low;
@@ -464,7 +482,7 @@ function unmappedAreaBottomup(mm: AddressSpace, len: number, low: number, high: 
     const next = vmas[i];
     if (next !== undefined && vmEndGap(next) <= low) continue;
     const gapEnd = Math.min(high, next === undefined ? high : vmStartGap(next, page));
-    if (gapEnd - gapStart >= len) return gapStart;
+    if (gapEnd - gapStart >= len + startGap) return gapStart + startGap;
     if (next === undefined || gapEnd >= high) break;
     gapStart = Math.max(gapStart, vmEndGap(next));
   }
@@ -480,23 +498,27 @@ export const MAP_32BIT = 0x40;
  * is (after range and alignment checks); otherwise a free hint is honoured
  * and the search goes top-down from `mm.mmapBase`, falling back to
  * bottom-up from `TASK_UNMAPPED_BASE` (a third of user space) when the top
- * has no room. Returns the address, or -ENOMEM, -EINVAL, -EPERM.
+ * has no room. A searched-for place for a VM_GROWSDOWN mapping keeps the
+ * stack guard gap free below it (`stack_guard_placement`). Returns the
+ * address, or -ENOMEM, -EINVAL, -EPERM.
  */
 export function getUnmappedArea(
   mm: AddressSpace,
   addr: number,
   len: number,
   flags: number,
+  vmFlags = 0,
 ): number {
   const taskSize = mm.taskSize;
   const page = mm.vm.arch.pageSize;
   const minAddr = vmTunables(mm.vm).mmapMinAddr;
+  const startGap = (vmFlags & VM_GROWSDOWN) !== 0 ? STACK_GUARD_GAP_PAGES * page : 0;
   if (len > taskSize) return err('ENOMEM');
   let result: number;
   if ((flags & MAP_FIXED) !== 0) {
     result = addr;
   } else if (mm.vm.arch.name === 'x86_64' && (flags & MAP_32BIT) !== 0) {
-    result = unmappedAreaBottomup(mm, len, MAP_32BIT_BASE, MAP_32BIT_END);
+    result = unmappedAreaBottomup(mm, len, startGap, MAP_32BIT_BASE, MAP_32BIT_END);
     if (result < 0) return err('ENOMEM');
   } else {
     result = -1;
@@ -513,11 +535,11 @@ export function getUnmappedArea(
       }
     }
     if (result < 0) {
-      result = unmappedAreaTopdown(mm, len, Math.max(page, minAddr), mm.mmapBase);
+      result = unmappedAreaTopdown(mm, len, startGap, Math.max(page, minAddr), mm.mmapBase);
     }
     if (result < 0) {
       const unmappedBase = Math.ceil(taskSize / 3 / page) * page;
-      result = unmappedAreaBottomup(mm, len, Math.max(unmappedBase, minAddr), taskSize);
+      result = unmappedAreaBottomup(mm, len, startGap, Math.max(unmappedBase, minAddr), taskSize);
     }
     if (result < 0) return err('ENOMEM');
   }

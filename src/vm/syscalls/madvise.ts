@@ -1,0 +1,309 @@
+/**
+ * madvise(2): `do_madvise`, `madvise_walk_vmas` and the advice handlers of
+ * mm/madvise.c (Linux 6.x).
+ *
+ * `advice` is checked first (EINVAL for values this kernel does not
+ * support), then `addr` alignment (EINVAL) and `len` (EINVAL when it is
+ * negative or wraps; 0 is a successful no-op). The advice is then applied
+ * VMA by VMA. Unmapped parts of the range are skipped and reported as
+ * ENOMEM at the end, after the mapped parts were advised, as the man page
+ * says; an error from one VMA (EINVAL, EACCES, EAGAIN) stops the walk with
+ * the VMAs before it already advised, as Linux does.
+ *
+ * - MADV_NORMAL, MADV_RANDOM, MADV_SEQUENTIAL set or clear VM_RAND_READ and
+ *   VM_SEQ_READ; MADV_DONTFORK and MADV_DOFORK set or clear VM_DONTCOPY.
+ *   VMAs are split where the range cuts them and merged where they come to
+ *   match a neighbour; running out of VMAs (`vm.max_map_count`) is EAGAIN.
+ * - MADV_DONTNEED (and MADV_DONTNEED_LOCKED, which also accepts VM_LOCKED
+ *   memory) unmaps the pages (`zap_page_range_single`): private anonymous
+ *   memory reads back as zero afterwards; shared anonymous memory keeps its
+ *   data, which its object holds. EINVAL on VM_LOCKED memory.
+ * - MADV_FREE, for private anonymous memory only (EINVAL otherwise): each
+ *   page this mapping alone uses is marked lazily freeable
+ *   (`madvise_free_pte_range`): its PTE is made clean and old, and the page
+ *   loses PG_swapbacked, so that reclaim may drop it instead of swapping it
+ *   out, unless it is written again first (which dirties the PTE). Until
+ *   reclaim takes it the page keeps its data. The zero page and pages shared
+ *   with another process (after fork) are left alone.
+ * - MADV_REMOVE punches a hole in a shared anonymous object: the pages of
+ *   the range are unmapped from every process mapping them and freed, and
+ *   read back as zero. EINVAL for private memory, EINVAL on VM_LOCKED.
+ * - MADV_WILLNEED reads ahead what is not in memory; for anonymous memory
+ *   that is swap-in, and nothing is swapped out yet, so it changes nothing
+ *   (Linux does not prefault anonymous memory for it either).
+ * - MADV_COLD and MADV_PAGEOUT deactivate the pages (PTE accessed bits and
+ *   PG_referenced/PG_active cleared on pages this mapping alone uses);
+ *   without swap, PAGEOUT can reclaim no anonymous page. EINVAL on VM_LOCKED.
+ * - MADV_POPULATE_READ and MADV_POPULATE_WRITE prefault the range as reads
+ *   or writes (`faultin_page_range`): ENOMEM at unmapped space or when
+ *   memory runs out, EINVAL when the VMA does not allow the access, EFAULT
+ *   when the fault would raise a signal.
+ *
+ * Not modelled, hence EINVAL as from a kernel built without them:
+ * MADV_MERGEABLE/UNMERGEABLE (KSM), MADV_HUGEPAGE/NOHUGEPAGE/COLLAPSE (THP),
+ * MADV_DONTDUMP/DODUMP, MADV_WIPEONFORK/KEEPONFORK, MADV_HWPOISON,
+ * MADV_SOFT_OFFLINE, MADV_GUARD_INSTALL/REMOVE.
+ */
+
+import { PG } from '../../page/page-flags.js';
+import type { AddressSpace } from '../address-space.js';
+import { zapRange } from '../mm-ops.js';
+import {
+  MADV_COLD,
+  MADV_DOFORK,
+  MADV_DONTFORK,
+  MADV_DONTNEED,
+  MADV_FREE,
+  MADV_NORMAL,
+  MADV_PAGEOUT,
+  MADV_RANDOM,
+  MADV_REMOVE,
+  MADV_SEQUENTIAL,
+  MADV_WILLNEED,
+} from '../mman.js';
+import { PTE_ACCESSED, PTE_DIRTY, PTE_PRESENT } from '../pte.js';
+import {
+  type SharedAnon,
+  VM_DONTCOPY,
+  VM_LOCKED,
+  VM_MAYWRITE,
+  VM_RAND_READ,
+  VM_READ,
+  VM_SEQ_READ,
+  VM_SHARED,
+  VM_WRITE,
+  type Vma,
+} from '../vma.js';
+import {
+  err,
+  faultInRange,
+  longBits,
+  modifyVmaFlags,
+  pageAlign,
+  toIntBits,
+  toUlong,
+} from './vma-ops.js';
+
+/** Prefault the range readable (`MADV_POPULATE_READ`, Linux 5.14). */
+export const MADV_POPULATE_READ = 22;
+/** Prefault the range writable, breaking copy-on-write (`MADV_POPULATE_WRITE`, Linux 5.14). */
+export const MADV_POPULATE_WRITE = 23;
+/** Like MADV_DONTNEED, but also for VM_LOCKED memory (`MADV_DONTNEED_LOCKED`, Linux 5.18). */
+export const MADV_DONTNEED_LOCKED = 24;
+
+const SUPPORTED = new Set([
+  MADV_NORMAL,
+  MADV_RANDOM,
+  MADV_SEQUENTIAL,
+  MADV_WILLNEED,
+  MADV_DONTNEED,
+  MADV_FREE,
+  MADV_REMOVE,
+  MADV_DONTFORK,
+  MADV_DOFORK,
+  MADV_COLD,
+  MADV_PAGEOUT,
+  MADV_POPULATE_READ,
+  MADV_POPULATE_WRITE,
+  MADV_DONTNEED_LOCKED,
+]);
+
+/** madvise(2): 0, or a negative errno. */
+export function sysMadvise(mm: AddressSpace, addr: number, len: number, advice: number): number {
+  const bits = longBits(mm);
+  const page = mm.vm.arch.pageSize;
+  const ustart = toUlong(addr, bits);
+  const ulen = toUlong(len, bits);
+  const uadvice = toIntBits(advice);
+  if (ustart === null || ulen === null || uadvice === null) return err('EINVAL');
+  if (!SUPPORTED.has(advice)) return err('EINVAL');
+  if (ustart % page !== 0) return err('EINVAL');
+  const alen = pageAlign(ulen, page, bits);
+  if (ulen !== 0 && alen === 0) return err('EINVAL');
+  const end = ustart + alen;
+  if (end >= 2 ** bits) return err('EINVAL');
+  if (end === ustart) return 0;
+  if (advice === MADV_POPULATE_READ || advice === MADV_POPULATE_WRITE) {
+    return madvisePopulate(mm, ustart, end, advice === MADV_POPULATE_WRITE);
+  }
+  return walkVmas(mm, ustart, end, (vma, start, tmp) => adviseVma(mm, vma, start, tmp, advice));
+}
+
+/**
+ * `madvise_walk_vmas`: calls `visit` on the mapped pieces of `[start, end)`;
+ * unmapped space becomes ENOMEM at the end, an error from `visit` stops the walk.
+ */
+function walkVmas(
+  mm: AddressSpace,
+  start: number,
+  end: number,
+  visit: (vma: Vma, start: number, end: number) => number,
+): number {
+  let unmappedError = 0;
+  let vma = mm.vmas.findVma(start);
+  for (;;) {
+    if (vma === undefined) return err('ENOMEM');
+    if (start < vma.start) {
+      unmappedError = err('ENOMEM');
+      start = vma.start;
+      if (start >= end) break;
+    }
+    const tmp = Math.min(vma.end, end);
+    const error = visit(vma, start, tmp);
+    if (error !== 0) return error;
+    start = tmp;
+    if (start >= end) break;
+    vma = mm.vmas.findVma(start);
+  }
+  return unmappedError;
+}
+
+/** `madvise_vma_behavior`: one advice on `[start, end)` of one VMA. */
+function adviseVma(mm: AddressSpace, vma: Vma, start: number, end: number, advice: number): number {
+  let newFlags = vma.flags;
+  switch (advice) {
+    case MADV_REMOVE:
+      return madviseRemove(mm, vma, start, end);
+    case MADV_WILLNEED:
+      return 0; // swap-in read-ahead: nothing of an anonymous mapping is swapped out yet
+    case MADV_COLD:
+    case MADV_PAGEOUT:
+      if ((vma.flags & VM_LOCKED) !== 0) return err('EINVAL');
+      deactivate(mm, start, end);
+      return 0;
+    case MADV_DONTNEED:
+    case MADV_DONTNEED_LOCKED:
+    case MADV_FREE: {
+      if (advice !== MADV_DONTNEED_LOCKED && (vma.flags & VM_LOCKED) !== 0) return err('EINVAL');
+      if (advice === MADV_FREE) {
+        if (vma.backing.file !== null || vma.backing.shared !== null) return err('EINVAL');
+        lazyFree(mm, start, end);
+        return 0;
+      }
+      zapRange(mm, vma, start, end);
+      return 0;
+    }
+    case MADV_NORMAL:
+      newFlags &= ~(VM_RAND_READ | VM_SEQ_READ);
+      break;
+    case MADV_SEQUENTIAL:
+      newFlags = (newFlags & ~VM_RAND_READ) | VM_SEQ_READ;
+      break;
+    case MADV_RANDOM:
+      newFlags = (newFlags & ~VM_SEQ_READ) | VM_RAND_READ;
+      break;
+    case MADV_DONTFORK:
+      newFlags |= VM_DONTCOPY;
+      break;
+    case MADV_DOFORK:
+      newFlags &= ~VM_DONTCOPY;
+      break;
+  }
+  const r = modifyVmaFlags(mm, vma, start, end, newFlags);
+  // Running out of VMAs is a temporary shortage of kernel resources to madvise.
+  return typeof r === 'number' ? err('EAGAIN') : 0;
+}
+
+/** Whether a frame is mapped by this mapping alone (`!folio_maybe_mapped_shared`), and is not the zero page. */
+function exclusivePage(mm: AddressSpace, pfn: number): boolean {
+  const m = mm.vm.buddy.memMap;
+  return pfn !== mm.vm.zeroPfn && m.mapcount[pfn] === 1;
+}
+
+/** `madvise_free_pte_range`: clean, old PTEs and lazily freeable pages. */
+function lazyFree(mm: AddressSpace, start: number, end: number): void {
+  const geo = mm.vm.geo;
+  const fmt = geo.format;
+  const m = mm.vm.buddy.memMap;
+  mm.forEachPteSlot(start, end, (va, slot) => {
+    const lo = geo.readLo(slot);
+    const hi = geo.readHi(slot);
+    if (!fmt.present(lo, hi)) return;
+    const pfn = fmt.pfn(lo, hi);
+    if (!exclusivePage(mm, pfn)) return;
+    m.clearFlag(pfn, PG.dirty);
+    const flags = fmt.flags(lo, hi) & ~PTE_PRESENT;
+    if ((flags & (PTE_ACCESSED | PTE_DIRTY)) !== 0) {
+      mm.setPte(slot, va, pfn, flags & ~(PTE_ACCESSED | PTE_DIRTY));
+    }
+    // folio_mark_lazyfree: off the swap-backed LRU.
+    m.clearFlag(pfn, PG.swapbacked);
+    m.clearFlag(pfn, PG.active);
+    m.clearFlag(pfn, PG.referenced);
+  });
+}
+
+/** `madvise_cold_or_pageout_pte_range` without reclaim: old PTEs, inactive pages. */
+function deactivate(mm: AddressSpace, start: number, end: number): void {
+  const geo = mm.vm.geo;
+  const fmt = geo.format;
+  const m = mm.vm.buddy.memMap;
+  mm.forEachPteSlot(start, end, (va, slot) => {
+    const lo = geo.readLo(slot);
+    const hi = geo.readHi(slot);
+    if (!fmt.present(lo, hi)) return;
+    const pfn = fmt.pfn(lo, hi);
+    if (!exclusivePage(mm, pfn)) return;
+    const flags = fmt.flags(lo, hi) & ~PTE_PRESENT;
+    if ((flags & PTE_ACCESSED) !== 0) mm.setPte(slot, va, pfn, flags & ~PTE_ACCESSED);
+    m.clearFlag(pfn, PG.referenced);
+    m.clearFlag(pfn, PG.active);
+  });
+}
+
+/**
+ * `madvise_remove` for shared anonymous memory (shmem's hole punch): the
+ * object's pages of the range are unmapped from every mapping of the
+ * object, in every process, and freed.
+ */
+function madviseRemove(mm: AddressSpace, vma: Vma, start: number, end: number): number {
+  if ((vma.flags & VM_LOCKED) !== 0) return err('EINVAL');
+  const shared = vma.backing.shared;
+  if (shared === null) return err('EINVAL'); // no file (private anonymous memory)
+  if ((vma.flags & VM_SHARED) === 0 || (vma.flags & VM_MAYWRITE) === 0) return err('EACCES');
+  const page = mm.vm.arch.pageSize;
+  const first = vma.pgoff + (start - vma.start) / page;
+  const last = first + (end - start) / page;
+  punchHole(mm, shared, first, last);
+  return 0;
+}
+
+/** Unmaps page offsets `[first, last)` of `shared` everywhere, then frees the object's pages there. */
+function punchHole(mm: AddressSpace, shared: SharedAnon, first: number, last: number): void {
+  const vm = mm.vm;
+  const page = vm.arch.pageSize;
+  const spaces = new Set<AddressSpace>([mm]);
+  for (const p of vm.processes.values()) spaces.add(p.mm);
+  for (const space of spaces) {
+    for (const v of space.vmas.all()) {
+      if (v.backing.shared !== shared) continue;
+      const lo = Math.max(first, v.pgoff);
+      const hi = Math.min(last, v.pgoff + v.size / page);
+      if (lo >= hi) continue;
+      zapRange(space, v, v.start + (lo - v.pgoff) * page, v.start + (hi - v.pgoff) * page);
+    }
+  }
+  for (const [index, pfn] of [...shared.pages]) {
+    if (index < first || index >= last) continue;
+    shared.pages.delete(index);
+    vm.buddy.freePages(pfn, 0);
+  }
+}
+
+/**
+ * `madvise_populate`: faults the range in as reads or writes, VMA by VMA;
+ * unlike MAP_POPULATE it reports failure.
+ */
+function madvisePopulate(mm: AddressSpace, start: number, end: number, write: boolean): number {
+  while (start < end) {
+    const vma = mm.vmas.lookup(start);
+    if (vma === undefined) return err('ENOMEM');
+    const allowed = write ? (vma.flags & VM_WRITE) !== 0 : (vma.flags & VM_READ) !== 0;
+    if (!allowed) return err('EINVAL');
+    const tmp = Math.min(end, vma.end);
+    const r = faultInRange(mm, start, tmp, write);
+    if (r !== 0) return r;
+    start = tmp;
+  }
+  return 0;
+}
