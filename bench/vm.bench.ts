@@ -27,7 +27,14 @@ const k = Kernel.boot({ memory: '256M' });
 const p = k.spawn({ name: 'bench' });
 
 function mapFresh(pages: number): number {
-  const addr = p.sys.mmap(0, pages * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  const addr = p.sys.mmap(
+    0,
+    pages * PAGE,
+    PROT_READ | PROT_WRITE,
+    MAP_PRIVATE | MAP_ANONYMOUS,
+    -1,
+    0,
+  );
   if (addr < 0) throw new Error(`mmap failed: ${addr}`);
   return addr;
 }
@@ -73,7 +80,8 @@ let nativeRate = 0;
 try {
   const out = join(mkdtempSync(join(tmpdir(), 'mmsim-')), 'minor-faults');
   execFileSync('cc', ['-O2', '-o', out, source]);
-  if (existsSync(out)) nativeRate = Number(execFileSync(out, ['65536'], { encoding: 'utf8' }).trim());
+  if (existsSync(out))
+    nativeRate = Number(execFileSync(out, ['65536'], { encoding: 'utf8' }).trim());
 } catch {
   nativeRate = 0;
 }
@@ -86,7 +94,9 @@ try {
     p.sys.munmap(addr, MAP_PAGES * PAGE);
   }
   const rate = (rounds * MAP_PAGES) / ((performance.now() - t0) / 1000);
-  console.log(`  mmsim demand-zero faults: ${(rate / 1e6).toFixed(3)} M/s (with mmap and munmap of each 16 MiB round)`);
+  console.log(
+    `  mmsim demand-zero faults: ${(rate / 1e6).toFixed(3)} M/s (with mmap and munmap of each 16 MiB round)`,
+  );
   console.log(
     nativeRate > 0
       ? `  real kernel on this machine: ${(nativeRate / 1e6).toFixed(3)} M/s (ratio ${(rate / nativeRate).toFixed(2)})`
@@ -134,7 +144,9 @@ try {
     for (let j = 0; j < 16; j++) p.store32(addr + j * PAGE, j);
     p.sys.munmap(addr, 16 * PAGE);
   }
-  console.log(`\nmmap(64 KiB) + touch 16 pages + munmap: ${(cycles / ((performance.now() - t0) / 1000)).toFixed(0)} cycles/s`);
+  console.log(
+    `\nmmap(64 KiB) + touch 16 pages + munmap: ${(cycles / ((performance.now() - t0) / 1000)).toFixed(0)} cycles/s`,
+  );
 }
 
 function faultCost(vmas: number): () => void {
@@ -151,7 +163,14 @@ function faultCost(vmas: number): () => void {
   return () => {
     if (next === 0) {
       if (addr !== 0) q.sys.munmap(addr, pages * PAGE);
-      addr = q.sys.mmap(0, pages * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+      addr = q.sys.mmap(
+        0,
+        pages * PAGE,
+        PROT_READ | PROT_WRITE,
+        MAP_PRIVATE | MAP_ANONYMOUS,
+        -1,
+        0,
+      );
     }
     for (let i = 0; i < 64; i++) q.store32(addr + (next + i) * PAGE, 1);
     next = (next + 64) % pages;

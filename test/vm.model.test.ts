@@ -15,10 +15,10 @@ import {
   MAP_ANONYMOUS,
   MAP_PRIVATE,
   MAP_SHARED,
-  type Process,
   PROT_NONE,
   PROT_READ,
   PROT_WRITE,
+  type Process,
   SegmentationFault,
 } from '../src/index.js';
 
@@ -115,12 +115,23 @@ const mmapCmd = (who: number, pages: number, prot: number, shared: boolean): Cmd
   run(model, real) {
     const i = who % model.procs.length;
     const p = real.procs[i] as Process;
-    const addr = p.sys.mmap(0, pages * PAGE, prot, (shared ? MAP_SHARED : MAP_PRIVATE) | MAP_ANONYMOUS, -1, 0);
+    const addr = p.sys.mmap(
+      0,
+      pages * PAGE,
+      prot,
+      (shared ? MAP_SHARED : MAP_PRIVATE) | MAP_ANONYMOUS,
+      -1,
+      0,
+    );
     expect(addr).toBeGreaterThan(0);
     const pm = model.procs[i] as ProcModel;
     for (let n = 0; n < pages; n++) {
       expect(pm.pages.has(addr + n * PAGE)).toBe(false);
-      pm.pages.set(addr + n * PAGE, { prot, data: null, shared: shared ? { data: new Uint8Array(PAGE) } : null });
+      pm.pages.set(addr + n * PAGE, {
+        prot,
+        data: null,
+        shared: shared ? { data: new Uint8Array(PAGE) } : null,
+      });
     }
     check(model, real);
   },
@@ -136,7 +147,12 @@ const munmapCmd = (who: number, pick: number, pages: number): Cmd => ({
     if (start === undefined) return;
     // Stop before any brk page: the heap changes only through brk here.
     let n = 0;
-    while (n < pages && pm.pages.get(start + n * PAGE)?.heap !== true && start + n * PAGE < (real.procs[i] as Process).mm.taskSize) n++;
+    while (
+      n < pages &&
+      pm.pages.get(start + n * PAGE)?.heap !== true &&
+      start + n * PAGE < (real.procs[i] as Process).mm.taskSize
+    )
+      n++;
     expect((real.procs[i] as Process).sys.munmap(start, n * PAGE)).toBe(0);
     for (let j = 0; j < n; j++) pm.pages.delete(start + j * PAGE);
     check(model, real);
@@ -199,7 +215,14 @@ const brkCmd = (who: number, delta: number): Cmd => ({
   toString: () => `brk(p${who}, ${delta > 0 ? '+' : ''}${delta} pages)`,
 });
 
-const accessCmd = (who: number, pick: number, offset: number, value: number, store: boolean, stray: boolean): Cmd => ({
+const accessCmd = (
+  who: number,
+  pick: number,
+  offset: number,
+  value: number,
+  store: boolean,
+  stray: boolean,
+): Cmd => ({
   check: () => true,
   run(model, real) {
     const i = who % model.procs.length;
@@ -208,7 +231,12 @@ const accessCmd = (who: number, pick: number, offset: number, value: number, sto
     let va = pickPage(pm, pick);
     if (va === undefined || stray) va = p.mm.mmapBase - (1 + (pick % 64)) * 2 ** 24; // far from anything mapped
     const page = pm.pages.get(va);
-    const expected = page === undefined ? 'SEGV_MAPERR' : page.prot === PROT_NONE || (store && (page.prot & PROT_WRITE) === 0) ? 'SEGV_ACCERR' : null;
+    const expected =
+      page === undefined
+        ? 'SEGV_MAPERR'
+        : page.prot === PROT_NONE || (store && (page.prot & PROT_WRITE) === 0)
+          ? 'SEGV_ACCERR'
+          : null;
     let got: string | null = null;
     let loaded = -1;
     try {
@@ -225,7 +253,8 @@ const accessCmd = (who: number, pick: number, offset: number, value: number, sto
     }
     check(model, real);
   },
-  toString: () => `${store ? 'store' : 'load'}(p${who}, #${pick}+${offset}${stray ? ', stray' : ''})`,
+  toString: () =>
+    `${store ? 'store' : 'load'}(p${who}, #${pick}+${offset}${stray ? ', stray' : ''})`,
 });
 
 const forkCmd = (who: number): Cmd => ({
@@ -259,16 +288,35 @@ const exitCmd = (who: number): Cmd => ({
 const who = fc.nat({ max: 7 });
 const commands = [
   fc
-    .tuple(who, fc.integer({ min: 1, max: 6 }), fc.constantFrom(PROT_READ | PROT_WRITE, PROT_READ, PROT_NONE), fc.boolean())
+    .tuple(
+      who,
+      fc.integer({ min: 1, max: 6 }),
+      fc.constantFrom(PROT_READ | PROT_WRITE, PROT_READ, PROT_NONE),
+      fc.boolean(),
+    )
     .map(([w, n, prot, shared]) => mmapCmd(w, n, prot, shared)),
-  fc.tuple(who, fc.nat(), fc.integer({ min: 1, max: 4 })).map(([w, pick, n]) => munmapCmd(w, pick, n)),
   fc
-    .tuple(who, fc.nat(), fc.integer({ min: 1, max: 3 }), fc.constantFrom(PROT_READ | PROT_WRITE, PROT_READ, PROT_NONE))
+    .tuple(who, fc.nat(), fc.integer({ min: 1, max: 4 }))
+    .map(([w, pick, n]) => munmapCmd(w, pick, n)),
+  fc
+    .tuple(
+      who,
+      fc.nat(),
+      fc.integer({ min: 1, max: 3 }),
+      fc.constantFrom(PROT_READ | PROT_WRITE, PROT_READ, PROT_NONE),
+    )
     .map(([w, pick, n, prot]) => mprotectCmd(w, pick, n, prot)),
   fc.tuple(who, fc.nat()).map(([w, pick]) => dontneedCmd(w, pick)),
   fc.tuple(who, fc.integer({ min: -3, max: 4 })).map(([w, d]) => brkCmd(w, d)),
   fc
-    .tuple(who, fc.nat(), fc.nat({ max: PAGE - 1 }), fc.nat({ max: 255 }), fc.boolean(), fc.boolean())
+    .tuple(
+      who,
+      fc.nat(),
+      fc.nat({ max: PAGE - 1 }),
+      fc.nat({ max: 255 }),
+      fc.boolean(),
+      fc.boolean(),
+    )
     .map(([w, pick, off, v, store, stray]) => accessCmd(w, pick, off, v, store, stray)),
   fc
     .tuple(who, fc.nat(), fc.nat({ max: PAGE - 1 }), fc.nat({ max: 255 }))
