@@ -289,7 +289,8 @@ export class PhysicalMemory {
   /** The byte at `pa`. */
   load8(pa: number): number {
     this.checkRange('load8', pa, 1);
-    return (this.u8[Math.floor(pa / CHUNK_SIZE)] as Uint8Array)[pa % CHUNK_SIZE] as number;
+    const chunk = Math.floor(pa / CHUNK_SIZE);
+    return (this.u8[chunk] as Uint8Array)[pa - chunk * CHUNK_SIZE] as number;
   }
 
   /** The little-endian 16-bit value at `pa`. */
@@ -297,7 +298,7 @@ export class PhysicalMemory {
     this.checkRange('load16', pa, 2);
     if ((pa & 1) === 0) {
       return (this.u16[Math.floor(pa / CHUNK_SIZE)] as Uint16Array)[
-        (pa % CHUNK_SIZE) / 2
+        offsetInChunk(pa) / 2
       ] as number;
     }
     return this.loadBytes(pa, 2);
@@ -308,7 +309,7 @@ export class PhysicalMemory {
     this.checkRange('load32', pa, 4);
     if ((pa & 3) === 0) {
       return (this.u32[Math.floor(pa / CHUNK_SIZE)] as Uint32Array)[
-        (pa % CHUNK_SIZE) / 4
+        offsetInChunk(pa) / 4
       ] as number;
     }
     return this.loadBytes(pa, 4);
@@ -318,7 +319,7 @@ export class PhysicalMemory {
   load64(pa: number): bigint {
     this.checkRange('load64', pa, 8);
     const chunk = Math.floor(pa / CHUNK_SIZE);
-    const off = pa % CHUNK_SIZE;
+    const off = offsetInChunk(pa);
     if (off + 8 <= CHUNK_SIZE) return (this.views[chunk] as DataView).getBigUint64(off, true);
     const lo = BigInt(this.loadBytes(pa, 4));
     const hi = BigInt(this.loadBytes(pa + 4, 4));
@@ -329,7 +330,8 @@ export class PhysicalMemory {
   store8(pa: number, value: number): void {
     this.checkRange('store8', pa, 1);
     checkValue('store8', value, 8);
-    (this.u8[Math.floor(pa / CHUNK_SIZE)] as Uint8Array)[pa % CHUNK_SIZE] = value;
+    const chunk = Math.floor(pa / CHUNK_SIZE);
+    (this.u8[chunk] as Uint8Array)[pa - chunk * CHUNK_SIZE] = value;
   }
 
   /** Stores `value` (16 bits) little-endian at `pa`. */
@@ -337,7 +339,8 @@ export class PhysicalMemory {
     this.checkRange('store16', pa, 2);
     checkValue('store16', value, 16);
     if ((pa & 1) === 0) {
-      (this.u16[Math.floor(pa / CHUNK_SIZE)] as Uint16Array)[(pa % CHUNK_SIZE) / 2] = value;
+      const chunk = Math.floor(pa / CHUNK_SIZE);
+      (this.u16[chunk] as Uint16Array)[(pa - chunk * CHUNK_SIZE) / 2] = value;
     } else {
       this.storeBytes(pa, 2, value);
     }
@@ -348,7 +351,8 @@ export class PhysicalMemory {
     this.checkRange('store32', pa, 4);
     checkValue('store32', value, 32);
     if ((pa & 3) === 0) {
-      (this.u32[Math.floor(pa / CHUNK_SIZE)] as Uint32Array)[(pa % CHUNK_SIZE) / 4] = value;
+      const chunk = Math.floor(pa / CHUNK_SIZE);
+      (this.u32[chunk] as Uint32Array)[(pa - chunk * CHUNK_SIZE) / 4] = value;
     } else {
       this.storeBytes(pa, 4, value);
     }
@@ -361,7 +365,7 @@ export class PhysicalMemory {
       throw new KernelBug(`store64: value ${String(value)} is not an unsigned 64-bit bigint`);
     }
     const chunk = Math.floor(pa / CHUNK_SIZE);
-    const off = pa % CHUNK_SIZE;
+    const off = offsetInChunk(pa);
     if (off + 8 <= CHUNK_SIZE) {
       (this.views[chunk] as DataView).setBigUint64(off, value, true);
     } else {
@@ -376,7 +380,7 @@ export class PhysicalMemory {
       const at = pa + i;
       value =
         value * 256 +
-        ((this.u8[Math.floor(at / CHUNK_SIZE)] as Uint8Array)[at % CHUNK_SIZE] as number);
+        ((this.u8[Math.floor(at / CHUNK_SIZE)] as Uint8Array)[offsetInChunk(at)] as number);
     }
     return value;
   }
@@ -385,7 +389,7 @@ export class PhysicalMemory {
     let v = value;
     for (let i = 0; i < n; i++) {
       const at = pa + i;
-      (this.u8[Math.floor(at / CHUNK_SIZE)] as Uint8Array)[at % CHUNK_SIZE] = v & 0xff;
+      (this.u8[Math.floor(at / CHUNK_SIZE)] as Uint8Array)[offsetInChunk(at)] = v & 0xff;
       v = Math.floor(v / 256);
     }
   }
@@ -406,6 +410,11 @@ export class PhysicalMemory {
       );
     }
   }
+}
+
+/** `x % CHUNK_SIZE` without a floating-point remainder (which V8 computes with fmod). */
+function offsetInChunk(x: number): number {
+  return x - Math.floor(x / CHUNK_SIZE) * CHUNK_SIZE;
 }
 
 function checkValue(fn: string, value: number, bits: number): void {

@@ -161,7 +161,8 @@ export class AddressSpace {
     const tlb = vm.tlbs[vm.buddy.cpu] as import('./tlb.js').Tlb;
     const pageSize = this.pageSize;
     const vpn = Math.floor(va / pageSize);
-    const i = (vpn % tlb.size) & tlb.mask;
+    // `&` takes the low 32 bits of the page number exactly; `%` on a double would call fmod.
+    const i = vpn & tlb.mask;
     if (tlb.vpn[i] === vpn && tlb.asid[i] === this.asid) {
       const perm = tlb.perm[i] as number;
       if ((perm & (write ? TLB_WRITE : TLB_READ)) !== 0) {

@@ -78,6 +78,16 @@ export class Libc {
     return r;
   }
 
+  /** mremap(2): the mapping's (possibly new) address, or MAP_FAILED (-1) with errno. */
+  mremap(oldAddr: number, oldSize: number, newSize: number, flags: number, newAddr = 0): number {
+    const r = this.process.sys.mremap(oldAddr, oldSize, newSize, flags, newAddr);
+    if (r < 0) {
+      this.fail(-r);
+      return MAP_FAILED;
+    }
+    return r;
+  }
+
   /** munmap(2): 0, or -1 with errno. */
   munmap(addr: number, len: number): 0 | -1 {
     return this.check(this.process.sys.munmap(addr, len)) === -1 ? -1 : 0;

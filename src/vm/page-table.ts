@@ -64,8 +64,10 @@ export class PageTableGeometry {
   /** The index of `va` at `level`. */
   index(va: number, level: number): number {
     const unsigned = va < 0 ? va + (this.arch.is64Bit ? TWO_48 : TWO_32) : va;
+    // Entries per table are a power of two: `&` keeps the index bits exactly (no fmod).
     return (
-      Math.floor(unsigned / 2 ** (this.shifts[level] as number)) % (this.entries[level] as number)
+      Math.floor(unsigned / 2 ** (this.shifts[level] as number)) &
+      ((this.entries[level] as number) - 1)
     );
   }
 

@@ -68,14 +68,14 @@ export class Process {
   /** Loads 16 bits (little-endian) from user memory. */
   load16(va: number): number {
     this.checkRunning('load16');
-    if (va % 2 === 0) return this.vm.memory.load16(this.mm.translate(va, false));
+    if ((va & 1) === 0) return this.vm.memory.load16(this.mm.translate(va, false));
     return this.load8(va) | (this.load8(va + 1) << 8);
   }
 
   /** Loads 32 bits (little-endian) from user memory. */
   load32(va: number): number {
     if (this.state !== 'running') this.checkRunning('load32');
-    if (va % 4 === 0) {
+    if ((va & 3) === 0) {
       const pa = this.mm.translate(va, false);
       if (pa < TWO_32) return (this.vm.memory.u32[0] as Uint32Array)[pa >>> 2] as number;
       const { words, index } = this.chunkWords(pa);
@@ -93,7 +93,7 @@ export class Process {
   /** Stores 16 bits to user memory. */
   store16(va: number, value: number): void {
     this.checkRunning('store16');
-    if (va % 2 === 0) {
+    if ((va & 1) === 0) {
       this.vm.memory.store16(this.mm.translate(va, true), value);
       return;
     }
@@ -107,7 +107,7 @@ export class Process {
     if (!Number.isInteger(value) || value < -(2 ** 31) || value >= TWO_32) {
       throw new KernelBug(`store32: value ${value} does not fit in 32 bits`);
     }
-    if (va % 4 === 0) {
+    if ((va & 3) === 0) {
       const pa = this.mm.translate(va, true);
       if (pa < TWO_32) (this.vm.memory.u32[0] as Uint32Array)[pa >>> 2] = value;
       else {

@@ -51,7 +51,8 @@ export class Tlb {
 
   /** The slot a page maps to. */
   slotOf(vpn: number): number {
-    return (vpn % this.size) & this.mask;
+    // The low bits of the page number (ToInt32 keeps them exactly).
+    return vpn & this.mask;
   }
 
   /** Caches a translation. */

@@ -17,6 +17,7 @@ import { sysBrk } from './brk.js';
 import { sysMadvise } from './madvise.js';
 import { sysMmap } from './mmap.js';
 import { sysMprotect } from './mprotect.js';
+import { sysMremap } from './mremap.js';
 import { sysMunmap } from './munmap.js';
 
 export { BRK_VM_FLAGS, sysBrk } from './brk.js';
@@ -28,6 +29,7 @@ export {
 } from './madvise.js';
 export { sysMmap, vmFlagsFromProt } from './mmap.js';
 export { changeProtection, sysMprotect } from './mprotect.js';
+export { MREMAP_DONTUNMAP, MREMAP_FIXED, MREMAP_MAYMOVE, sysMremap } from './mremap.js';
 export { sysMunmap } from './munmap.js';
 export {
   DEFAULT_MAX_MAP_COUNT,
@@ -85,6 +87,16 @@ export class Syscalls {
   mprotect(addr: number, len: number, prot: number): number {
     this.process.checkRunning('mprotect');
     return sysMprotect(this.process.mm, addr, len, prot);
+  }
+
+  /**
+   * mremap(2): resizes the mapping at `oldAddr` from `oldSize` to `newSize`
+   * bytes, in place or (with MREMAP_MAYMOVE) elsewhere, or at `newAddr`
+   * (MREMAP_FIXED); returns its address, or -errno.
+   */
+  mremap(oldAddr: number, oldSize: number, newSize: number, flags: number, newAddr = 0): number {
+    this.process.checkRunning('mremap');
+    return sysMremap(this.process.mm, oldAddr, oldSize, newSize, flags, newAddr);
   }
 
   /** madvise(2): advises the kernel about `[addr, addr + len)`; 0 or -errno. */
