@@ -4,8 +4,9 @@
  * (no process sees another's memory or the kernel's), on every
  * architecture.
  */
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ARCH_NAMES, Kernel, SegmentationFault } from '../src/index.js';
+import { ARCH_NAMES, Kernel, pteToSwapEntry, SegmentationFault, swapPte } from '../src/index.js';
 
 function freeFrames(k: Kernel): number {
   k.drainAllPages();
@@ -198,5 +199,49 @@ describe('kmap', () => {
     const k = Kernel.boot();
     expect(k.kmap(100)).toBe(k.pageAddress(100));
     k.kunmap(100);
+  });
+});
+
+describe('swap entries in non-present PTEs', () => {
+  it.each(ARCH_NAMES)(
+    '%s: round-trip in the architecture’s encoding, with the present bit clear',
+    (arch) => {
+      const k = Kernel.boot({ arch, memory: '2M' });
+      const fmt = k.vm.geo.format;
+      const maxOffset = arch === 'i386' ? 2 ** 23 - 1 : 2 ** 40;
+      fc.assert(
+        fc.property(
+          fc.integer({ min: 0, max: 31 }),
+          fc.integer({ min: 1, max: maxOffset }),
+          (type, offset) => {
+            const { lo, hi } = swapPte(k.arch, { type, offset });
+            expect(fmt.present(lo, hi)).toBe(false);
+            expect(lo !== 0 || hi !== 0).toBe(true);
+            expect(pteToSwapEntry(k.arch, lo, hi)).toEqual({ type, offset });
+          },
+        ),
+      );
+    },
+  );
+
+  it('x86_64 keeps the type in bits 59..63 and the offset inverted from bit 9', () => {
+    const k = Kernel.boot({ memory: '2M' });
+    const { lo, hi } = swapPte(k.arch, { type: 3, offset: 1 });
+    expect(hi >>> 27).toBe(3);
+    // ~1 in bits 9..58: everything set but bit 9.
+    expect((lo >>> 9) & 1).toBe(0);
+    expect((lo >>> 10) & 1).toBe(1);
+  });
+
+  it('a swap entry with no swap configured is a kernel bug, not a silent zero page', () => {
+    const k = Kernel.boot({ memory: '8M' });
+    const p = k.spawn();
+    const va = p.mm.startStack - 4 * k.PAGE_SIZE;
+    p.store32(va, 1);
+    const pte = p.mm.lookupPte(va);
+    const { lo, hi } = swapPte(k.arch, { type: 0, offset: 5 });
+    k.vm.geo.write(pte?.slot as number, lo, hi);
+    k.vm.flushPage(p.mm, va);
+    expect(() => p.load32(va)).toThrow(/swap entry/);
   });
 });

@@ -18,7 +18,7 @@
 import { __GFP_ZERO, GFP_HIGHUSER_MOVABLE } from '../gfp/flags.js';
 import { SegmentationFault } from '../page/errors.js';
 import type { AddressSpace } from './address-space.js';
-import { PTE_ACCESSED, PTE_DIRTY, PTE_NX, PTE_USER, PTE_WRITE } from './pte.js';
+import { PTE_ACCESSED, PTE_DIRTY, PTE_NX, PTE_USER, PTE_WRITE, pteToSwapEntry } from './pte.js';
 import type { VmSystem } from './vm-system.js';
 import { VM_EXEC, VM_GROWSDOWN, VM_READ, VM_SHARED, VM_WRITE, type Vma } from './vma.js';
 
@@ -82,7 +82,14 @@ export function handleFault(
   const slot = mm.pteSlot(pageVa, true);
   if (slot < 0) return vm.outOfMemory(va);
   const pte = mm.lookupPte(pageVa);
-  if (pte === null) return faultMissing(vm, mm, vma, pageVa, slot, write);
+  if (pte === null) {
+    const lo = vm.geo.readLo(slot);
+    const hi = vm.geo.readHi(slot);
+    // A non-present entry that is not empty holds a swap entry (do_swap_page).
+    if (lo !== 0 || hi !== 0)
+      return vm.swap.swapIn(mm, vma, pageVa, slot, pteToSwapEntry(vm.arch, lo, hi));
+    return faultMissing(vm, mm, vma, pageVa, slot, write);
+  }
   if (write && (pte.flags & PTE_WRITE) === 0) return wpPage(vm, mm, vma, pageVa, slot, pte.pfn);
   // The PTE already allows the access (another CPU's TLB was stale): retry.
   return 0;

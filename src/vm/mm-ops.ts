@@ -4,7 +4,7 @@
  * `copy_page_range`), and tearing one down (`exit_mmap`).
  */
 import type { AddressSpace } from './address-space.js';
-import { PTE_WRITE } from './pte.js';
+import { PTE_WRITE, pteToSwapEntry } from './pte.js';
 import type { RssKind, VmSystem } from './vm-system.js';
 import { VM_DONTCOPY, VM_SHARED, type Vma } from './vma.js';
 
@@ -24,7 +24,14 @@ export function zapRange(mm: AddressSpace, vma: Vma, start: number, end: number)
   mm.forEachPteSlot(start, end, (va, slot) => {
     const lo = vm.geo.readLo(slot);
     const hi = vm.geo.readHi(slot);
-    if (!vm.geo.format.present(lo, hi)) return;
+    if (!vm.geo.format.present(lo, hi)) {
+      if (lo !== 0 || hi !== 0) {
+        vm.swap.free(pteToSwapEntry(vm.arch, lo, hi));
+        mm.counters.swap--;
+        mm.clearPte(slot, va);
+      }
+      return;
+    }
     const pfn = vm.geo.format.pfn(lo, hi);
     mm.clearPte(slot, va);
     if (pfn !== vm.zeroPfn) vm.unmapPage(mm, pfn, kind);
@@ -66,7 +73,19 @@ export function dupMmap(vm: VmSystem, parent: AddressSpace): AddressSpace | null
       if (failed) return;
       const lo = vm.geo.readLo(slot);
       const hi = vm.geo.readHi(slot);
-      if (!fmt.present(lo, hi)) return;
+      if (!fmt.present(lo, hi)) {
+        if (lo === 0 && hi === 0) return;
+        // copy_nonpresent_pte: the child shares the swap slot.
+        const childSlot = child.pteSlot(va, true);
+        if (childSlot < 0) {
+          failed = true;
+          return;
+        }
+        vm.swap.duplicate(pteToSwapEntry(vm.arch, lo, hi));
+        vm.geo.write(childSlot, lo, hi);
+        child.counters.swap++;
+        return;
+      }
       const pfn = fmt.pfn(lo, hi);
       let flags = fmt.flags(lo, hi);
       if (cow && (flags & PTE_WRITE) !== 0) {

@@ -15,10 +15,8 @@
  *   writable entries as Linux's PTE_WRITE; PXN bit 53, UXN bit 54; Linux's
  *   software dirty bit 55.
  *
- * A non-present entry that is not zero holds a swap entry: mmsim keeps the
- * swap type in bits 1..5 and the offset from bit 12 up on every
- * architecture, with the present/valid bit clear (x86 uses a different
- * packing; the swap layer only needs the entry to round-trip).
+ * A non-present entry that is not zero holds a swap entry, in each
+ * architecture's own layout (`swapPte`, `pteToSwapEntry`).
  */
 import type { Arch } from '../page/arch.js';
 
@@ -52,8 +50,6 @@ export interface PteFormat {
   /** The abstract flags of a present entry. */
   flags(lo: number, hi: number): number;
 }
-
-const TWO_32 = 2 ** 32;
 
 /** x86 (both widths): the flag bits of the low word. */
 function x86Lo(flags: number): number {
@@ -147,24 +143,48 @@ export function pteFormat(arch: Arch): PteFormat {
   }
 }
 
-/** A swap entry in a non-present entry: type in bits 1..5, offset from bit 12 (low word) and up. */
-export function swapEntryLo(type: number, offset: number): number {
-  return (((offset % 0x100000) * 4096) >>> 0) | (type << 1) | 0;
+/** A swap entry: which swap area, and which slot in it. */
+export interface SwapEntry {
+  readonly type: number;
+  readonly offset: number;
 }
 
-/** The high word of a swap entry. */
-export function swapEntryHi(offset: number): number {
-  return Math.floor(offset / 0x100000) | 0;
+/**
+ * Encodes a swap entry as a non-present PTE in the architecture's layout
+ * (`__swp_entry`, `__swp_entry_to_pte`):
+ * - x86_64: type in bits 59..63, the offset inverted (the L1TF mitigation)
+ *   in bits 9..58;
+ * - i386 without PAE: type in bits 1..5, offset in bits 9..31;
+ * - arm64: type in bits 3..7, offset in bits 8..57.
+ * The present/valid bit is clear in each.
+ */
+export function swapPte(arch: Arch, entry: SwapEntry): { lo: number; hi: number } {
+  const { type, offset } = entry;
+  switch (arch.name) {
+    case 'x86_64': {
+      const inv = 2 ** 50 - 1 - offset;
+      const low23 = inv % 2 ** 23;
+      return { lo: (low23 * 512) | 0, hi: Math.floor(inv / 2 ** 23) | (type << 27) | 0 };
+    }
+    case 'i386':
+      return { lo: (offset * 512 + (type << 1)) | 0, hi: 0 };
+    default: {
+      const low24 = offset % 2 ** 24;
+      return { lo: (low24 * 256 + (type << 3)) | 0, hi: Math.floor(offset / 2 ** 24) | 0 };
+    }
+  }
 }
 
-/** Decodes a swap entry: [type, offset]; only for non-present, non-zero entries. */
-export function swapEntryType(lo: number): number {
-  return (lo >>> 1) & 0x1f;
+/** Decodes a non-present, non-empty PTE as a swap entry (`pte_to_swp_entry`). */
+export function pteToSwapEntry(arch: Arch, lo: number, hi: number): SwapEntry {
+  switch (arch.name) {
+    case 'x86_64': {
+      const inv = (lo >>> 9) + ((hi >>> 0) & 0x7ffffff) * 2 ** 23;
+      return { type: hi >>> 27, offset: 2 ** 50 - 1 - inv };
+    }
+    case 'i386':
+      return { type: (lo >>> 1) & 0x1f, offset: lo >>> 9 };
+    default:
+      return { type: (lo >>> 3) & 0x1f, offset: (lo >>> 8) + ((hi >>> 0) & 0x3ffffff) * 2 ** 24 };
+  }
 }
-
-/** The offset of a swap entry. */
-export function swapEntryOffset(lo: number, hi: number): number {
-  return (lo >>> 12) + (hi >>> 0) * 0x100000;
-}
-
-export { TWO_32 };

@@ -7,7 +7,7 @@
 import type { BuddyAllocator } from '../buddy/buddy-allocator.js';
 import { __GFP_NOFAIL, __GFP_ZERO, GFP_KERNEL } from '../gfp/flags.js';
 import type { Arch } from '../page/arch.js';
-import { KernelError, type SegmentationFault } from '../page/errors.js';
+import { KernelBug, KernelError, type SegmentationFault } from '../page/errors.js';
 import { PG } from '../page/page-flags.js';
 import type { PhysicalMemory } from '../page/physical-memory.js';
 import { AddressSpace } from './address-space.js';
@@ -15,8 +15,41 @@ import { handleFault } from './fault.js';
 import { setupLayout } from './layout.js';
 import { allocTable, buildKernelMappings, PageTableGeometry } from './page-table.js';
 import { Process } from './process.js';
+import type { SwapEntry } from './pte.js';
 import { Tlb } from './tlb.js';
 import type { Vma } from './vma.js';
+
+/**
+ * What the swap layer provides to page faults and page-table teardown (the
+ * reclaim issue builds it). Without swap no PTE holds a swap entry, and
+ * these are never called.
+ */
+export interface SwapHooks {
+  /** `do_swap_page`: brings the page back and maps it at `slot`; 0, or the signal to deliver. */
+  swapIn(
+    mm: AddressSpace,
+    vma: Vma,
+    va: number,
+    slot: number,
+    entry: SwapEntry,
+  ): 0 | SegmentationFault;
+  /** `swap_duplicate`: fork copied a PTE holding the entry. */
+  duplicate(entry: SwapEntry): void;
+  /** `free_swap_and_cache`: a PTE holding the entry was cleared. */
+  free(entry: SwapEntry): void;
+}
+
+const NO_SWAP: SwapHooks = {
+  swapIn(_mm, _vma, va) {
+    throw new KernelBug(`handleFault: a swap entry at ${va} with no swap configured`);
+  },
+  duplicate() {
+    throw new KernelBug('dupMmap: a swap entry with no swap configured');
+  },
+  free() {
+    throw new KernelBug('zapRange: a swap entry with no swap configured');
+  },
+};
 
 /** Which RSS counter a mapped page counts in. */
 export type RssKind = 'anon' | 'file' | 'shmem';
@@ -34,6 +67,8 @@ export class VmSystem {
   readonly tlbs: readonly Tlb[];
   /** Live processes by pid. */
   readonly processes = new Map<number, Process>();
+  /** The swap layer's hooks (none until swap is configured). */
+  swap: SwapHooks = NO_SWAP;
   private nextAsid = 1;
   private nextPid = 1;
   private readonly pgfaultSlot: number;
