@@ -11,6 +11,12 @@ import {
   GFP_HIGHUSER_MOVABLE,
   GFP_KERNEL,
   Kernel,
+  MAP_ANONYMOUS,
+  MAP_PRIVATE,
+  MAP_SHARED,
+  PROT_READ,
+  PROT_WRITE,
+  type SegmentationFault,
   SLAB_HWCACHE_ALIGN,
   STRUCT_PAGE_SIZE,
 } from '../src/index.js';
@@ -107,6 +113,53 @@ try {
 } catch (e) {
   console.log(`a second kfree is refused: ${(e as Error).message}`);
 }
+
+section('Processes: brk, mmap, fork and copy on write');
+const init = k.spawn({ name: 'demo' });
+const heapStart = init.libc.sbrk(0);
+init.libc.sbrk(3 * k.PAGE_SIZE);
+init.store32(heapStart, 0x1234);
+const region = init.libc.mmap(
+  0,
+  16 * k.PAGE_SIZE,
+  PROT_READ | PROT_WRITE,
+  MAP_PRIVATE | MAP_ANONYMOUS,
+  -1,
+  0,
+);
+for (let i = 0; i < 8; i++) init.store32(region + i * k.PAGE_SIZE, i);
+const sharedArea = init.libc.mmap(
+  0,
+  k.PAGE_SIZE,
+  PROT_READ | PROT_WRITE,
+  MAP_SHARED | MAP_ANONYMOUS,
+  -1,
+  0,
+);
+init.store32(sharedArea, 1);
+const child = init.fork();
+child.store32(region, 99); // copy on write: the parent keeps 0
+child.store32(sharedArea, 2); // shared: the parent sees 2
+console.log(
+  `parent reads ${init.load32(region)} at the private page, child ${child.load32(region)}`,
+);
+console.log(`parent reads ${init.load32(sharedArea)} at the shared page the child wrote`);
+try {
+  init.load32(k.pageAddress(100) as number);
+} catch (e) {
+  console.log(
+    `a user load of a kernel address: ${(e as Error).name} ${(e as SegmentationFault).siCode}`,
+  );
+}
+console.log(`\n/proc/${init.pid}/maps`);
+process.stdout.write(k.proc(`/proc/${init.pid}/maps`));
+console.log(`\n/proc/${child.pid}/status (memory lines)`);
+for (const line of k.proc(`/proc/${child.pid}/status`).split('\n'))
+  if (/^(Vm|Rss)/.test(line)) console.log(line);
+child.exit();
+init.exit();
+k.checkInvariants();
+console.log(`pgfault ${k.events.get('pgfault')}; both processes exited, checkInvariants: all hold`);
 
 section('/proc/pagetypeinfo: pageblocks that unmovable allocations claimed stay Unmovable');
 process.stdout.write(k.proc('/proc/pagetypeinfo'));

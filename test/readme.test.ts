@@ -1,0 +1,27 @@
+/**
+ * The README's example is true: it is examples/readme.ts verbatim (with the
+ * package name for the source path), and it runs.
+ */
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { expect, it, vi } from 'vitest';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+it('shows examples/readme.ts and runs it', async () => {
+  const readme = readFileSync(join(root, 'README.md'), 'utf8');
+  const shown = /## Example\n\n```ts\n([\s\S]*?)```/.exec(readme)?.[1] ?? '';
+  const source = readFileSync(join(root, 'examples', 'readme.ts'), 'utf8');
+  const body = source
+    .replace(/^\/\*\*[\s\S]*?\*\/\n/, '')
+    .replace("from '../src/index.js';", "from 'mmsim';");
+  expect(shown).toBe(body);
+  const log = vi.spyOn(console, 'log').mockImplementation(() => {});
+  await import('../examples/readme.js');
+  const printed = log.mock.calls.map((args) => args.join(' ')).join('\n');
+  log.mockRestore();
+  expect(printed).toContain('x86_64 4096 16384');
+  expect(printed).toContain('GFP_KERNEL|__GFP_ZERO');
+  expect(printed).toContain('[stack]');
+});
