@@ -46,6 +46,7 @@ import {
   ZERO_SIZE_PTR,
 } from './kmalloc-sizes.js';
 import type { KmemCache, KmemCacheOptions, SlabInfo } from './kmem-cache.js';
+import type { DebugSink } from './slab-debug.js';
 import {
   SLAB_ACCOUNT,
   SLAB_CACHE_DMA,
@@ -138,6 +139,40 @@ export abstract class SlabCacheBase implements KmemCache {
     this.allocator.forgetCache(this);
   }
 
+  /**
+   * Throws `KernelBug`, with the kernel's report, unless `owner` (the cache
+   * of the slab page holding `va`) is this cache: the page is no slab, or
+   * another cache's (`cache_from_obj`'s "Wrong slab cache").
+   */
+  protected checkOwner(fn: string, va: number, owner: SlabCacheBase | undefined): void {
+    if (owner === this) return;
+    if (owner === undefined) {
+      this.allocator.report(this.name, `${fn}: Object ${formatAddress(va)} is not a Slab page`);
+      throw new KernelBug(
+        `${fn}: ${formatAddress(va)} is not a ${this.name} object: its page is not a slab`,
+      );
+    }
+    this.allocator.report(
+      this.name,
+      `${fn}: Wrong slab cache. ${this.name} but object is from ${owner.name}`,
+    );
+    throw new KernelBug(
+      `${fn}: ${formatAddress(va)} belongs to cache ${owner.name}, not ${this.name}`,
+    );
+  }
+
+  /** Reports and throws for a pointer into the middle of a slab, not at an object. */
+  protected invalidPointer(fn: string, va: number): never {
+    this.allocator.report(this.name, `Invalid object pointer ${formatAddress(va)}`);
+    throw new KernelBug(`${fn}: ${formatAddress(va)} is not the start of a ${this.name} object`);
+  }
+
+  /** Reports and throws for a free of an object that is free already. */
+  protected alreadyFree(fn: string, va: number): never {
+    this.allocator.report(this.name, 'Object already free', [`Object ${formatAddress(va)}`]);
+    throw new KernelBug(`${fn}: double free of ${formatAddress(va)} in cache ${this.name}`);
+  }
+
   /** Throws unless the cache may be used. */
   protected checkAlive(fn: string): void {
     if (!this.alive) throw new KernelBug(`${fn}: cache ${this.name} was destroyed`);
@@ -176,6 +211,8 @@ export abstract class SlabAllocatorBase {
   readonly failslab: FaultInjector | null;
   private readonly debug: SlabDebugConfig | null;
   private tainted = false;
+  /** Where the debug checks of slab-debug.ts report. */
+  readonly debugSink: DebugSink;
 
   constructor(buddy: BuddyAllocator, options: SlabAllocatorOptions = {}) {
     this.buddy = buddy;
@@ -194,6 +231,12 @@ export abstract class SlabAllocatorBase {
       : null;
     this.debug = options.slubDebug ?? null;
     this.kmallocCaches = { normal: [], dma: [], rcl: [], cg: [] };
+    this.debugSink = {
+      memory: this.memory,
+      log: this.log,
+      report: (name, message, details) => this.report(name, message, details),
+      virt: (pa) => pa + this.arch.pageOffset,
+    };
   }
 
   /**

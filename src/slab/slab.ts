@@ -129,7 +129,7 @@ import {
   type Gfp,
 } from '../gfp/flags.js';
 import { checkGfp } from '../gfp/zone.js';
-import { formatAddress, type VirtAddr } from '../page/address.js';
+import type { VirtAddr } from '../page/address.js';
 import { KernelBug } from '../page/errors.js';
 import { PG } from '../page/page-flags.js';
 import type { SlabInfo } from './kmem-cache.js';
@@ -140,13 +140,7 @@ import {
   type SlabAllocatorOptions,
   SlabCacheBase,
 } from './slab-common.js';
-import {
-  checkObject,
-  type DebugLayout,
-  type DebugSink,
-  hasObjectDebug,
-  initObject,
-} from './slab-debug.js';
+import { checkObject, type DebugLayout, hasObjectDebug, initObject } from './slab-debug.js';
 import {
   POISON_END,
   POISON_INUSE,
@@ -669,31 +663,11 @@ export class SlabCache extends SlabCacheBase implements ObjectChecks {
   private checkObjectIn(fn: string, va: number, head: number): void {
     const slab = this.slab;
     const pa = va - this.pageOffset;
-    const owner = slab.slabCacheOf(head);
-    if (owner === undefined) {
-      slab.report(this.name, `${fn}: Object ${formatAddress(va)} is not a Slab page`);
-      throw new KernelBug(
-        `${fn}: ${formatAddress(va)} is not a ${this.name} object: its page is not a slab`,
-      );
-    }
-    if (owner !== this) {
-      slab.report(
-        this.name,
-        `${fn}: Wrong slab cache. ${this.name} but object is from ${owner.name}`,
-      );
-      throw new KernelBug(
-        `${fn}: ${formatAddress(va)} belongs to cache ${owner.name}, not ${this.name}`,
-      );
-    }
+    this.checkOwner(fn, va, slab.slabCacheOf(head));
     const offset = pa - this.slabMemStart(head) - this.objOffset;
-    if (offset < 0 || offset % this.size !== 0 || offset / this.size >= this.num) {
-      slab.report(this.name, `Invalid object pointer ${formatAddress(va)}`);
-      throw new KernelBug(`${fn}: ${formatAddress(va)} is not the start of a ${this.name} object`);
-    }
-    if (!slab.shadowTest(pa)) {
-      slab.report(this.name, `Object already free`, [`Object ${formatAddress(va)}`]);
-      throw new KernelBug(`${fn}: double free of ${formatAddress(va)} in cache ${this.name}`);
-    }
+    if (offset < 0 || offset % this.size !== 0 || offset / this.size >= this.num)
+      this.invalidPointer(fn, va);
+    if (!slab.shadowTest(pa)) this.alreadyFree(fn, va);
   }
 
   /** `kmem_cache_free`: onto this CPU's array cache, flushing half of it first when it is full. */
@@ -1034,8 +1008,6 @@ function calculateSlabOrder(
 /** The SLAB allocator over a page allocator. */
 export class SlabAllocator extends SlabAllocatorBase {
   readonly kind = 'slab' as const;
-  /** Where debug reports go. */
-  readonly debugSink: DebugSink;
   /** `slab_max_order`: 1 above 32 MiB of managed memory, else 0. */
   readonly slabMaxOrder: number;
 
@@ -1050,12 +1022,6 @@ export class SlabAllocator extends SlabAllocatorBase {
    */
   constructor(buddy: BuddyAllocator, options: SlabAllocatorOptions = {}) {
     super(buddy, options);
-    this.debugSink = {
-      memory: this.memory,
-      log: this.log,
-      report: (name, message, details) => this.report(name, message, details),
-      virt: (pa) => pa + this.arch.pageOffset,
-    };
     let managed = 0;
     for (const zone of buddy.zones) managed += zone.managed;
     this.slabMaxOrder = managed > (32 * 2 ** 20) / buddy.arch.pageSize ? 1 : 0;

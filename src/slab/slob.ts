@@ -302,31 +302,10 @@ export class SlobCache extends SlabCacheBase implements ObjectChecks {
       }
       return;
     }
-    const owner = slob.slabCacheOf(head);
-    if (owner === undefined) {
-      slob.report(this.name, `${fn}: Object ${formatAddress(va)} is not a Slab page`);
-      throw new KernelBug(
-        `${fn}: ${formatAddress(va)} is not a ${this.name} object: its page is not a slab`,
-      );
-    }
-    if (owner !== this) {
-      slob.report(
-        this.name,
-        `${fn}: Wrong slab cache. ${this.name} but object is from ${owner.name}`,
-      );
-      throw new KernelBug(
-        `${fn}: ${formatAddress(va)} belongs to cache ${owner.name}, not ${this.name}`,
-      );
-    }
+    this.checkOwner(fn, va, slob.slabCacheOf(head));
     const pa = va - this.pageOffset;
-    if (pa !== head * this.pageSize) {
-      slob.report(this.name, `Invalid object pointer ${formatAddress(va)}`);
-      throw new KernelBug(`${fn}: ${formatAddress(va)} is not the start of a ${this.name} object`);
-    }
-    if (!slob.shadowTest(pa)) {
-      slob.report(this.name, 'Object already free', [`Object ${formatAddress(va)}`]);
-      throw new KernelBug(`${fn}: double free of ${formatAddress(va)} in cache ${this.name}`);
-    }
+    if (pa !== head * this.pageSize) this.invalidPointer(fn, va);
+    if (!slob.shadowTest(pa)) this.alreadyFree(fn, va);
   }
 
   /** `kmem_cache_free`. */

@@ -37,7 +37,7 @@ import {
   type Gfp,
 } from '../gfp/flags.js';
 import { checkGfp } from '../gfp/zone.js';
-import { formatAddress, type VirtAddr } from '../page/address.js';
+import type { VirtAddr } from '../page/address.js';
 import { KernelBug } from '../page/errors.js';
 import { PG } from '../page/page-flags.js';
 import type { SlabInfo } from './kmem-cache.js';
@@ -50,7 +50,6 @@ import {
 import {
   checkObject,
   type DebugLayout,
-  type DebugSink,
   hasObjectDebug,
   initObject,
   setTrack,
@@ -413,34 +412,11 @@ export class SlubCache extends SlabCacheBase implements ObjectChecks {
   private checkObjectIn(fn: string, va: number, head: number): void {
     const slub = this.slub;
     const pa = va - this.pageOffset;
-    const owner = slub.slabCacheOf(head);
-    if (owner !== this) this.wrongCache(fn, va, owner);
+    this.checkOwner(fn, va, slub.slabCacheOf(head));
     const offset = pa - head * this.pageSize - this.redLeftPad;
-    if (offset < 0 || offset % this.size !== 0 || offset / this.size >= this.objectsOf(head)) {
-      slub.report(this.name, `Invalid object pointer ${formatAddress(va)}`);
-      throw new KernelBug(`${fn}: ${formatAddress(va)} is not the start of a ${this.name} object`);
-    }
-    if (!slub.shadowTest(pa)) {
-      slub.report(this.name, `Object already free`, [`Object ${formatAddress(va)}`]);
-      throw new KernelBug(`${fn}: double free of ${formatAddress(va)} in cache ${this.name}`);
-    }
-  }
-
-  private wrongCache(fn: string, va: number, owner: SlabCacheBase | undefined): never {
-    const slub = this.slub;
-    if (owner === undefined) {
-      slub.report(this.name, `${fn}: Object ${formatAddress(va)} is not a Slab page`);
-      throw new KernelBug(
-        `${fn}: ${formatAddress(va)} is not a ${this.name} object: its page is not a slab`,
-      );
-    }
-    slub.report(
-      this.name,
-      `${fn}: Wrong slab cache. ${this.name} but object is from ${owner.name}`,
-    );
-    throw new KernelBug(
-      `${fn}: ${formatAddress(va)} belongs to cache ${owner.name}, not ${this.name}`,
-    );
+    if (offset < 0 || offset % this.size !== 0 || offset / this.size >= this.objectsOf(head))
+      this.invalidPointer(fn, va);
+    if (!slub.shadowTest(pa)) this.alreadyFree(fn, va);
   }
 
   /** `kmem_cache_free`. */
@@ -674,8 +650,6 @@ export class SlubCache extends SlabCacheBase implements ObjectChecks {
 /** The SLUB allocator over a page allocator. */
 export class SlubAllocator extends SlabAllocatorBase {
   readonly kind = 'slub' as const;
-  /** Where debug reports go. */
-  readonly debugSink: DebugSink;
 
   /**
    * @example
@@ -688,12 +662,6 @@ export class SlubAllocator extends SlabAllocatorBase {
    */
   constructor(buddy: BuddyAllocator, options: SlabAllocatorOptions = {}) {
     super(buddy, options);
-    this.debugSink = {
-      memory: this.memory,
-      log: this.log,
-      report: (name, message, details) => this.report(name, message, details),
-      virt: (pa) => pa + this.arch.pageOffset,
-    };
     this.createKmallocCaches();
   }
 
