@@ -5,6 +5,7 @@
  * merges seen through the VMA list, frames given back, and the TLB never
  * granting what the page tables no longer do.
  */
+import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   ARCH_NAMES,
@@ -46,8 +47,11 @@ import {
   PTE_DIRTY,
   PTE_USER,
   PTE_WRITE,
+  pteToSwapEntry,
   SegmentationFault,
   SharedAnon,
+  type SwapEntry,
+  swapPte,
   VM_ACCOUNT,
   VM_DONTCOPY,
   VM_EXEC,
@@ -71,6 +75,9 @@ import {
   MADV_DONTNEED_LOCKED,
   MADV_POPULATE_READ,
   MADV_POPULATE_WRITE,
+  MREMAP_DONTUNMAP,
+  MREMAP_FIXED,
+  MREMAP_MAYMOVE,
   vmTunables,
 } from '../src/vm/syscalls/index.js';
 
@@ -1026,6 +1033,204 @@ describe('madvise', () => {
   });
 });
 
+// --- mremap ---------------------------------------------------------------------------------
+
+describe('mremap', () => {
+  it('shrinks in place, unmapping the tail (which may span several VMAs)', () => {
+    const { k, p, P } = setup();
+    const a = map(p, 4);
+    const b = map(p, 2, PROT_READ, ANON | MAP_FIXED, a + 4 * P);
+    expect(b).toBe(a + 4 * P);
+    for (let i = 0; i < 4; i++) p.store32(a + i * P, i + 1);
+    const free = freeFrames(k);
+    expect(p.sys.mremap(a, 6 * P, P, 0)).toBe(a);
+    expect(freeFrames(k)).toBe(free + 3);
+    expect(vmas(p, a, a + 6 * P)).toEqual([{ start: a, end: a + P, flags: ANON_RW }]);
+    expect(p.load32(a)).toBe(1);
+    expect(fault(() => p.load32(a + P)).siCode).toBe('SEGV_MAPERR');
+    expect(p.sys.mremap(a, P, P, 0)).toBe(a);
+  });
+
+  it('grows in place when the space after the mapping is free, merging with a matching next VMA', () => {
+    const { p, P } = setup();
+    const a = map(p, 2, RW, ANON, 0x20000000);
+    expect(a).toBe(0x20000000);
+    p.store32(a, 5);
+    const totalVm = p.mm.totalVm;
+    expect(p.sys.mremap(a, 2 * P, 3 * P, 0)).toBe(a);
+    expect(vmas(p, a, a + 3 * P)).toEqual([{ start: a, end: a + 3 * P, flags: ANON_RW }]);
+    expect(p.mm.totalVm).toBe(totalVm + 1);
+    expect(p.load32(a)).toBe(5);
+    expect(p.load32(a + 2 * P)).toBe(0);
+    const c = map(p, 2, RW, ANON | MAP_FIXED, a + 5 * P);
+    expect(p.sys.mremap(a, 3 * P, 5 * P, 0)).toBe(a); // now touching c: one VMA
+    expect(vmas(p, a, c + 2 * P)).toEqual([{ start: a, end: c + 2 * P, flags: ANON_RW }]);
+  });
+
+  it('ENOMEM: cannot grow in place without MREMAP_MAYMOVE', () => {
+    const { p, P } = setup();
+    const a = map(p, 2, RW, ANON, 0x20000000);
+    map(p, 1, PROT_READ, ANON | MAP_FIXED, a + 2 * P);
+    expect(p.sys.mremap(a, 2 * P, 4 * P, 0)).toBe(-Errno.ENOMEM);
+    expect(vmas(p, a, a + 2 * P)).toEqual([{ start: a, end: a + 2 * P, flags: ANON_RW }]);
+  });
+
+  it('moves with MREMAP_MAYMOVE: the same frames at the new address, none copied, the old address faults', () => {
+    const { k, p, P } = setup();
+    const a = map(p, 2, RW, ANON, 0x20000000);
+    map(p, 1, PROT_READ, ANON | MAP_FIXED, a + 2 * P);
+    p.store32(a, 11);
+    p.store32(a + P, 12);
+    p.load32(a); // cached
+    const pfns = [must(p.mm.lookupPte(a)).pfn, must(p.mm.lookupPte(a + P)).pfn];
+    const free = freeFrames(k);
+    const tables = p.mm.counters.pgtables;
+    const rss = p.mm.rss;
+    const totalVm = p.mm.totalVm;
+    const n = p.sys.mremap(a, 2 * P, 4 * P, MREMAP_MAYMOVE);
+    expect(n).toBeGreaterThan(0);
+    expect(n).not.toBe(a);
+    expect(vmas(p, n, n + 4 * P)).toEqual([{ start: n, end: n + 4 * P, flags: ANON_RW }]);
+    expect(must(p.mm.vmas.lookup(n)).pgoff).toBe(a / P); // page offsets travel with the pages
+    expect([must(p.mm.lookupPte(n)).pfn, must(p.mm.lookupPte(n + P)).pfn]).toEqual(pfns);
+    expect(p.mm.rss).toBe(rss);
+    expect(p.mm.totalVm).toBe(totalVm + 2);
+    expect(freeFrames(k)).toBe(free - (p.mm.counters.pgtables - tables));
+    expect(p.load32(n)).toBe(11);
+    expect(p.load32(n + P)).toBe(12);
+    expect(p.load32(n + 3 * P)).toBe(0);
+    expect(fault(() => p.load32(a)).siCode).toBe('SEGV_MAPERR');
+    p.store32(n, 13);
+    expect(must(p.mm.lookupPte(n)).pfn).toBe(pfns[0]);
+  });
+
+  it('moves copy-on-write pages shared with a child without disturbing the child', () => {
+    const { p, P } = setup();
+    const a = map(p, 1);
+    p.store32(a, 1);
+    const c = p.fork();
+    const n = p.sys.mremap(a, P, 2 * P, MREMAP_MAYMOVE);
+    expect(n).toBeGreaterThan(0);
+    expect(p.load32(n)).toBe(1);
+    p.store32(n, 2); // copy on write
+    expect(c.load32(a)).toBe(1);
+    expect(p.load32(n)).toBe(2);
+  });
+
+  it('MREMAP_FIXED moves to the given address, unmapping what was in the new range', () => {
+    const { k, p, P } = setup();
+    const a = map(p, 2);
+    p.store32(a, 21);
+    const dst = 0x30000000;
+    const d = map(p, 3, RW, ANON | MAP_FIXED, dst);
+    for (let i = 0; i < 3; i++) p.store32(d + i * P, 99);
+    const free = freeFrames(k);
+    expect(p.sys.mremap(a, 2 * P, 2 * P, MREMAP_MAYMOVE | MREMAP_FIXED, dst)).toBe(dst);
+    expect(freeFrames(k)).toBe(free + 2); // two of d's frames; a's frame moved
+    expect(p.load32(dst)).toBe(21);
+    expect(p.load32(dst + P)).toBe(0);
+    expect(p.load32(dst + 2 * P)).toBe(99); // beyond the new range: untouched
+    expect(fault(() => p.load32(a)).siCode).toBe('SEGV_MAPERR');
+  });
+
+  it('EINVAL: MREMAP_FIXED without MREMAP_MAYMOVE, an unaligned or out-of-range new address, overlapping ranges', () => {
+    const { p, P } = setup();
+    const a = map(p, 2);
+    const dst = 0x30000000;
+    expect(p.sys.mremap(a, P, P, MREMAP_FIXED, dst)).toBe(-Errno.EINVAL);
+    expect(p.sys.mremap(a, P, P, MREMAP_MAYMOVE | MREMAP_FIXED, dst + 1)).toBe(-Errno.EINVAL);
+    expect(p.sys.mremap(a, P, P, MREMAP_MAYMOVE | MREMAP_FIXED, p.mm.taskSize)).toBe(-Errno.EINVAL);
+    expect(p.sys.mremap(a, 2 * P, 2 * P, MREMAP_MAYMOVE | MREMAP_FIXED, a + P)).toBe(-Errno.EINVAL);
+  });
+
+  it('MREMAP_DONTUNMAP moves the pages and leaves the old range mapped and empty', () => {
+    const { p, P } = setup();
+    const a = map(p, 2, RW, ANON | MAP_LOCKED);
+    p.store32(a, 31);
+    const n = p.sys.mremap(a, 2 * P, 2 * P, MREMAP_MAYMOVE | MREMAP_DONTUNMAP);
+    expect(n).toBeGreaterThan(0);
+    expect(p.load32(n)).toBe(31);
+    expect(vmas(p, a, a + 2 * P)).toEqual([{ start: a, end: a + 2 * P, flags: ANON_RW }]);
+    expect(must(p.mm.vmas.lookup(n)).flags).toBe(ANON_RW | VM_LOCKED);
+    expect(p.load32(a)).toBe(0);
+  });
+
+  it('EINVAL: MREMAP_DONTUNMAP without MREMAP_MAYMOVE or with a size change', () => {
+    const { p, P } = setup();
+    const a = map(p, 2);
+    expect(p.sys.mremap(a, P, P, MREMAP_DONTUNMAP)).toBe(-Errno.EINVAL);
+    expect(p.sys.mremap(a, P, 2 * P, MREMAP_MAYMOVE | MREMAP_DONTUNMAP)).toBe(-Errno.EINVAL);
+  });
+
+  it('EINVAL: unknown flags, an unaligned old address, a new size of 0, duplicating a private mapping', () => {
+    const { p, P } = setup();
+    const a = map(p, 2);
+    expect(p.sys.mremap(a, P, P, 8)).toBe(-Errno.EINVAL);
+    expect(p.sys.mremap(a + 1, P, P, 0)).toBe(-Errno.EINVAL);
+    expect(p.sys.mremap(a, P, 0, 0)).toBe(-Errno.EINVAL);
+    expect(p.sys.mremap(a, 0, P, MREMAP_MAYMOVE)).toBe(-Errno.EINVAL);
+    expect(p.sys.mremap(Number.NaN, P, P, 0)).toBe(-Errno.EINVAL);
+  });
+
+  it('EFAULT: nothing mapped at the old address, or an old range leaving its VMA', () => {
+    const { p, P } = setup();
+    const a = map(p, 2, RW, ANON, 0x20000000);
+    map(p, 2, PROT_READ, ANON | MAP_FIXED, a + 2 * P);
+    expect(p.sys.mremap(0x10000000, P, 2 * P, MREMAP_MAYMOVE)).toBe(-Errno.EFAULT);
+    expect(p.sys.mremap(a, 3 * P, 5 * P, MREMAP_MAYMOVE)).toBe(-Errno.EFAULT);
+  });
+
+  it('an old size of 0 maps the same shared pages a second time', () => {
+    const { p, P } = setup();
+    const a = map(p, 2, RW, SHARED);
+    p.store32(a + P, 41);
+    const obj = must(must(p.mm.vmas.lookup(a)).backing.shared);
+    const b = p.sys.mremap(a, 0, 2 * P, MREMAP_MAYMOVE);
+    expect(b).toBeGreaterThan(0);
+    expect(b).not.toBe(a);
+    expect(obj.users).toBe(2);
+    expect(p.load32(b + P)).toBe(41);
+    p.store32(b, 42);
+    expect(p.load32(a)).toBe(42);
+    expect(p.sys.mremap(a, 0, 2 * P, 0)).toBe(-Errno.ENOMEM); // a new mapping needs MREMAP_MAYMOVE
+  });
+
+  it('EINVAL (mmsim): a shared anonymous mapping cannot grow past its object', () => {
+    const { p, P } = setup();
+    const a = map(p, 2, RW, SHARED);
+    expect(p.sys.mremap(a, 2 * P, 3 * P, MREMAP_MAYMOVE)).toBe(-Errno.EINVAL);
+    expect(p.sys.mremap(a, 2 * P, P, 0)).toBe(a); // shrinking is fine
+  });
+
+  it('EAGAIN: growing a locked mapping beyond RLIMIT_MEMLOCK; a locked mapping’s new part is populated', () => {
+    const { p, P } = setup();
+    const MiB = 2 ** 20;
+    const a = p.sys.mmap(0x20000000, 4 * MiB, RW, ANON | MAP_LOCKED, -1, 0);
+    expect(a).toBe(0x20000000);
+    expect(p.sys.mremap(a, 4 * MiB, 16 * MiB, MREMAP_MAYMOVE)).toBe(-Errno.EAGAIN);
+    const anon = p.mm.counters.anon;
+    expect(p.sys.mremap(a, 4 * MiB, 4 * MiB + 2 * P, 0)).toBe(a);
+    expect(p.mm.counters.anon).toBe(anon + 2);
+  });
+
+  it('ENOMEM: a move too close to vm.max_map_count', () => {
+    const { p, P } = setup();
+    const a = map(p, 1);
+    vmTunables(p.vm).maxMapCount = p.mm.vmas.count + 5;
+    expect(p.sys.mremap(a, P, P, MREMAP_MAYMOVE | MREMAP_FIXED, 0x30000000)).toBe(-Errno.ENOMEM);
+    vmTunables(p.vm).maxMapCount = p.mm.vmas.count + 6;
+    expect(p.sys.mremap(a, P, P, MREMAP_MAYMOVE | MREMAP_FIXED, 0x30000000)).toBe(0x30000000);
+  });
+
+  it('libc mremap returns MAP_FAILED with errno', () => {
+    const { p, P } = setup();
+    expect(p.libc.mremap(0x10000000, P, P, 0)).toBe(MAP_FAILED);
+    expect(p.libc.errno).toBe(Errno.EFAULT);
+    const a = p.libc.mmap(0, P, RW, ANON, -1, 0);
+    expect(p.libc.mremap(a, P, P, 0)).toBe(a);
+  });
+});
+
 // --- brk -------------------------------------------------------------------------------------
 
 describe('brk', () => {
@@ -1143,6 +1348,10 @@ describe('libc', () => {
     expect(p.libc.brk(start + 10 * P)).toBe(-1);
     expect(p.libc.errno).toBe(Errno.ENOMEM);
     expect(p.mm.brk).toBe(start + 2 * P);
+    // glibc's quirk: below the heap start the kernel keeps (and returns) the higher break,
+    // which is not below the request, so brk "succeeds" without moving.
+    expect(p.libc.brk(start - P)).toBe(0);
+    expect(p.mm.brk).toBe(start + 2 * P);
   });
 
   it('sbrk returns the previous break, reading it with brk(0) on first use', () => {
@@ -1189,6 +1398,7 @@ describe('a process that has exited or was killed', () => {
         () => proc.sys.munmap(0x10000000, 4096),
         () => proc.sys.mprotect(0x10000000, 4096, PROT_READ),
         () => proc.sys.madvise(0x10000000, 4096, MADV_NORMAL),
+        () => proc.sys.mremap(0x10000000, 4096, 4096, 0),
         () => proc.libc.sbrk(0),
         () => proc.libc.mmap(0, 4096, RW, ANON, -1, 0),
       ];
@@ -1196,6 +1406,273 @@ describe('a process that has exited or was killed', () => {
     }
     expect(() => q.sys.mmap(0, 4096, RW, ANON, -1, 0)).toThrow(/killed/);
     expect(() => p.sys.mmap(0, 4096, RW, ANON, -1, 0)).toThrow(/exited/);
+  });
+});
+
+// --- swap entries ------------------------------------------------------------------------------
+
+describe('swapped-out pages (swap entries in PTEs)', () => {
+  /** A fake swap layer that records what the system calls ask of it. */
+  function withFakeSwap(k: Kernel) {
+    const freed: SwapEntry[] = [];
+    k.vm.swap = {
+      swapIn: () => {
+        throw new Error('no swap-in expected');
+      },
+      duplicate: () => {},
+      free: (entry) => {
+        freed.push(entry);
+      },
+    };
+    return freed;
+  }
+
+  /** "Swaps out" the page at `va` by hand: drops the frame and leaves `entry` in its PTE. */
+  function swapOut(k: Kernel, p: Process, va: number, offset: number): void {
+    const pte = must(p.mm.lookupPte(va));
+    p.mm.clearPte(pte.slot, va);
+    k.vm.unmapPage(p.mm, pte.pfn, 'anon');
+    const { lo, hi } = swapPte(k.arch, { type: 0, offset });
+    k.vm.geo.write(pte.slot, lo, hi);
+    p.mm.counters.swap++;
+  }
+
+  function entryAt(k: Kernel, p: Process, va: number): SwapEntry | null {
+    const slot = p.mm.pteSlot(va, false);
+    if (slot < 0) return null;
+    const lo = k.vm.geo.readLo(slot);
+    const hi = k.vm.geo.readHi(slot);
+    return (lo | hi) === 0 || k.vm.geo.format.present(lo, hi)
+      ? null
+      : pteToSwapEntry(k.arch, lo, hi);
+  }
+
+  it('MADV_FREE drops a swapped-out page at once: its slot is freed and it reads back as zero', () => {
+    const { k, p, P } = setup();
+    const freed = withFakeSwap(k);
+    const a = map(p, 2);
+    p.store32(a, 1);
+    p.store32(a + P, 2);
+    swapOut(k, p, a, 7);
+    expect(p.sys.madvise(a, 2 * P, MADV_FREE)).toBe(0);
+    expect(freed).toEqual([{ type: 0, offset: 7 }]);
+    expect(p.mm.counters.swap).toBe(0);
+    expect(entryAt(k, p, a)).toBeNull();
+    expect(p.load32(a)).toBe(0);
+    expect(p.load32(a + P)).toBe(2);
+  });
+
+  it('mremap moves swap entries with the other PTEs; mprotect leaves them alone', () => {
+    const { k, p, P } = setup();
+    withFakeSwap(k);
+    const a = map(p, 2);
+    p.store32(a, 1);
+    p.store32(a + P, 2);
+    swapOut(k, p, a + P, 9);
+    expect(p.sys.mprotect(a, 2 * P, PROT_READ)).toBe(0);
+    expect(entryAt(k, p, a + P)).toEqual({ type: 0, offset: 9 });
+    const n = p.sys.mremap(a, 2 * P, 2 * P, MREMAP_MAYMOVE | MREMAP_FIXED, 0x30000000);
+    expect(n).toBe(0x30000000);
+    expect(entryAt(k, p, n + P)).toEqual({ type: 0, offset: 9 });
+    expect(entryAt(k, p, a + P)).toBeNull();
+    expect(p.mm.counters.swap).toBe(1);
+    expect(p.load32(n)).toBe(1);
+    expect(p.sys.munmap(n, 2 * P)).toBe(0);
+    expect(p.mm.counters.swap).toBe(0);
+    // A swapped-out page counts as written: its VMA keeps VM_ACCOUNT when made read-only.
+    const b = map(p, 1);
+    p.store32(b, 3);
+    swapOut(k, p, b, 10);
+    expect(p.sys.mprotect(b, P, PROT_READ)).toBe(0);
+    expect(must(p.mm.vmas.lookup(b)).flags).toBe(VM_READ | MAY | VM_ACCOUNT);
+  });
+});
+
+// --- a model ------------------------------------------------------------------------------------
+
+/** One page of the model: its protection, whether it is shared, and the 32-bit value at its start. */
+interface ModelPage {
+  prot: number;
+  shared: boolean;
+  value: number;
+}
+
+type Op =
+  | { kind: 'mmap'; start: number; pages: number; prot: number; shared: boolean }
+  | { kind: 'munmap'; start: number; pages: number }
+  | { kind: 'mprotect'; start: number; pages: number; prot: number }
+  | { kind: 'dontneed'; start: number; pages: number }
+  | { kind: 'move'; start: number; pages: number; dest: number }
+  | { kind: 'store'; page: number; value: number }
+  | { kind: 'load'; page: number };
+
+const WINDOW = 24;
+const PROTS = [PROT_NONE, PROT_READ, RW, PROT_READ | PROT_EXEC];
+
+const opArb: fc.Arbitrary<Op> = fc.oneof(
+  fc.record({
+    kind: fc.constant('mmap' as const),
+    start: fc.nat(WINDOW - 1),
+    pages: fc.integer({ min: 1, max: 8 }),
+    prot: fc.constantFrom(...PROTS),
+    shared: fc.boolean(),
+  }),
+  fc.record({
+    kind: fc.constant('munmap' as const),
+    start: fc.nat(WINDOW - 1),
+    pages: fc.integer({ min: 1, max: 8 }),
+  }),
+  fc.record({
+    kind: fc.constant('mprotect' as const),
+    start: fc.nat(WINDOW - 1),
+    pages: fc.integer({ min: 1, max: 8 }),
+    prot: fc.constantFrom(...PROTS),
+  }),
+  fc.record({
+    kind: fc.constant('dontneed' as const),
+    start: fc.nat(WINDOW - 1),
+    pages: fc.integer({ min: 1, max: 8 }),
+  }),
+  fc.record({
+    kind: fc.constant('move' as const),
+    start: fc.nat(WINDOW - 1),
+    pages: fc.integer({ min: 1, max: 6 }),
+    dest: fc.nat(WINDOW - 1),
+  }),
+  fc.record({
+    kind: fc.constant('store' as const),
+    page: fc.nat(WINDOW - 1),
+    value: fc.integer({ min: 1, max: 0xffff }),
+  }),
+  fc.record({ kind: fc.constant('load' as const), page: fc.nat(WINDOW - 1) }),
+);
+
+/** Runs `ops` against a process and a page-by-page model, comparing after each. */
+function runModel(ops: readonly Op[]): void {
+  const { k, p, P } = setup();
+  const base = 0x20000000;
+  const model = new Map<number, ModelPage>();
+  const range = (start: number, pages: number) =>
+    Array.from({ length: Math.min(pages, WINDOW - start) }, (_, i) => start + i);
+  for (const op of ops) {
+    switch (op.kind) {
+      case 'mmap': {
+        const pages = range(op.start, op.pages);
+        const flags = (op.shared ? SHARED : ANON) | MAP_FIXED;
+        const va = base + op.start * P;
+        expect(p.sys.mmap(va, pages.length * P, op.prot, flags, -1, 0)).toBe(va);
+        for (const i of pages) model.set(i, { prot: op.prot, shared: op.shared, value: 0 });
+        break;
+      }
+      case 'munmap': {
+        const pages = range(op.start, op.pages);
+        expect(p.sys.munmap(base + op.start * P, pages.length * P)).toBe(0);
+        for (const i of pages) model.delete(i);
+        break;
+      }
+      case 'mprotect': {
+        const pages = range(op.start, op.pages);
+        const all = pages.every((i) => model.has(i));
+        const r = p.sys.mprotect(base + op.start * P, pages.length * P, op.prot);
+        expect(r).toBe(all ? 0 : -Errno.ENOMEM);
+        if (all) for (const i of pages) must(model.get(i)).prot = op.prot;
+        break;
+      }
+      case 'dontneed': {
+        const pages = range(op.start, op.pages);
+        const all = pages.every((i) => model.has(i));
+        const r = p.sys.madvise(base + op.start * P, pages.length * P, MADV_DONTNEED);
+        expect(r).toBe(all ? 0 : -Errno.ENOMEM);
+        for (const i of pages) {
+          const m = model.get(i);
+          if (m !== undefined && !m.shared) m.value = 0;
+        }
+        break;
+      }
+      case 'move': {
+        // mremap(MREMAP_MAYMOVE | MREMAP_FIXED) of a same-size range.
+        const n = Math.min(op.pages, WINDOW - op.start, WINDOW - op.dest);
+        const src = base + op.start * P;
+        const dst = base + op.dest * P;
+        const vmaEnd = p.mm.vmas.lookup(src)?.end;
+        const overlap = op.start < op.dest + n && op.dest < op.start + n;
+        const r = p.sys.mremap(src, n * P, n * P, MREMAP_MAYMOVE | MREMAP_FIXED, dst);
+        if (vmaEnd === undefined) {
+          expect(r).toBe(-Errno.EFAULT);
+          break;
+        }
+        if (overlap) {
+          expect(r).toBe(-Errno.EINVAL);
+          break;
+        }
+        const moved = range(op.start, n).map((i) => model.get(i));
+        for (const i of range(op.dest, n)) model.delete(i); // unmapped first, whatever follows
+        if (vmaEnd < src + n * P) {
+          expect(r).toBe(-Errno.EFAULT); // the range leaves its VMA
+          break;
+        }
+        expect(r).toBe(dst);
+        for (const i of range(op.start, n)) model.delete(i);
+        moved.forEach((m, j) => {
+          if (m !== undefined) model.set(op.dest + j, m);
+        });
+        break;
+      }
+      case 'store': {
+        const m = model.get(op.page);
+        const va = base + op.page * P;
+        if (m === undefined)
+          expect(fault(() => p.store32(va, op.value)).siCode).toBe('SEGV_MAPERR');
+        else if ((m.prot & PROT_WRITE) === 0)
+          expect(fault(() => p.store32(va, op.value)).siCode).toBe('SEGV_ACCERR');
+        else {
+          p.store32(va, op.value);
+          m.value = op.value;
+        }
+        break;
+      }
+      case 'load': {
+        const m = model.get(op.page);
+        const va = base + op.page * P;
+        if (m === undefined) expect(fault(() => p.load32(va)).siCode).toBe('SEGV_MAPERR');
+        else if (m.prot === PROT_NONE) expect(fault(() => p.load32(va)).siCode).toBe('SEGV_ACCERR');
+        else expect(p.load32(va)).toBe(m.value);
+        break;
+      }
+    }
+    // The VMAs cover exactly the model's pages, with its protections, and no two could merge.
+    for (let i = 0; i < WINDOW; i++) {
+      const vma = p.mm.vmas.lookup(base + i * P);
+      const m = model.get(i);
+      expect(vma === undefined).toBe(m === undefined);
+      if (vma !== undefined && m !== undefined) {
+        expect(vma.flags & (VM_READ | VM_WRITE | VM_EXEC)).toBe(m.prot);
+        expect((vma.flags & VM_SHARED) !== 0).toBe(m.shared);
+      }
+    }
+    const all = p.mm.vmas.all();
+    for (let i = 1; i < all.length; i++) {
+      const a = must(all[i - 1]);
+      const b = must(all[i]);
+      const mergeable =
+        a.end === b.start &&
+        a.flags === b.flags &&
+        a.name === b.name &&
+        a.backing.shared === b.backing.shared &&
+        a.backing.file === b.backing.file &&
+        a.pgoff + a.size / P === b.pgoff;
+      expect(mergeable).toBe(false);
+    }
+    k.checkInvariants();
+  }
+}
+
+describe('against a page-by-page model', () => {
+  it('mmap, munmap, mprotect, mremap, madvise(MADV_DONTNEED), loads and stores agree with the model', () => {
+    fc.assert(
+      fc.property(fc.array(opArb, { minLength: 1, maxLength: 30 }), (ops) => runModel(ops)),
+      { numRuns: 150, seed: 20261125 },
+    );
   });
 });
 

@@ -106,6 +106,8 @@ function faultMissing(
   const shared = vma.backing.shared;
   if (shared !== null) {
     const index = vma.pgoff + (va - vma.start) / vm.arch.pageSize;
+    // Past the end of the object, like a page past the end of a file (shmem_fault).
+    if (index >= shared.size) return new SegmentationFault('SIGBUS', 'BUS_ADRERR', va);
     let pfn = shared.pages.get(index);
     if (pfn === undefined) {
       const fresh = vm.buddy.allocPages(GFP_HIGHUSER_MOVABLE | __GFP_ZERO, 0);

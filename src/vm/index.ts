@@ -9,6 +9,7 @@ export { handleFault, pteFlagsFor, STACK_RLIMIT } from './fault.js';
 export { LAST_PKMAP, PKMAP_BASE, Pkmap } from './highmem.js';
 export { checkVmInvariants } from './invariants.js';
 export { imageBase, mmapBase, setupLayout } from './layout.js';
+export { Libc } from './libc.js';
 export { dupMmap, exitMmap, releaseShared, rssKindOf, zapRange } from './mm-ops.js';
 export * from './mman.js';
 export { pageIsAnon, pageRssKind } from './page-kind.js';
@@ -23,7 +24,8 @@ export {
 export { renderMaps, renderProcessFile, renderSmaps, renderStatus } from './proc/index.js';
 export { Process, type ProcessState } from './process.js';
 export * from './pte.js';
+export * from './syscalls/index.js';
 export { TLB_GLOBAL, TLB_READ, TLB_USER, TLB_WRITE, Tlb } from './tlb.js';
-export { type RssKind, VmSystem } from './vm-system.js';
+export { type RssKind, type SwapHooks, VmSystem } from './vm-system.js';
 export * from './vma.js';
 export { VmaTree } from './vma-tree.js';

@@ -112,12 +112,13 @@ export function dupMmap(vm: VmSystem, parent: AddressSpace): AddressSpace | null
 
 /** `exit_mmap`: unmaps everything, frees the page tables and forgets the address space's TLB entries. */
 export function exitMmap(mm: AddressSpace): void {
-  for (const vma of [...mm.vmas.all()]) {
+  for (const vma of mm.vmas.all()) {
     zapRange(mm, vma, vma.start, vma.end);
     const shared = vma.backing.shared;
     if (shared !== null) releaseShared(mm.vm, shared);
-    mm.vmas.remove(vma);
   }
+  // All at once: removing one by one from the front would be quadratic.
+  mm.vmas.clear();
   mm.totalVm = 0;
   mm.freePageTables();
   mm.vm.flushMm(mm);

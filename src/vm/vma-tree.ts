@@ -72,6 +72,11 @@ export class VmaTree {
     this.vmas.splice(i, 0, vma);
   }
 
+  /** Removes every VMA at once (exit). */
+  clear(): void {
+    this.vmas.length = 0;
+  }
+
   /** Removes a VMA. */
   remove(vma: Vma): void {
     const i = this.indexOf(vma);

@@ -40,9 +40,6 @@ export const VM_NORESERVE = 0x200000;
 /** The stack or heap: a VMA of the process's own layout. */
 export const VM_STACK = VM_GROWSDOWN;
 
-/** Flags that must match for two neighbouring VMAs to merge. */
-export const VM_MERGE_MASK = ~(VM_SEQ_READ | VM_RAND_READ | VM_ACCOUNT) >>> 0;
-
 /** What backs a VMA's pages. */
 export interface VmaBacking {
   /** A file mapping: the file's identity (the next layer fills this in); null for anonymous memory. */

@@ -18,7 +18,8 @@
  *   memory) unmaps the pages (`zap_page_range_single`): private anonymous
  *   memory reads back as zero afterwards; shared anonymous memory keeps its
  *   data, which its object holds. EINVAL on VM_LOCKED memory.
- * - MADV_FREE, for private anonymous memory only (EINVAL otherwise): each
+ * - MADV_FREE, for private anonymous memory only (EINVAL otherwise): a
+ *   swapped-out page is dropped at once (its swap slot freed); each resident
  *   page this mapping alone uses is marked lazily freeable
  *   (`madvise_free_pte_range`): its PTE is made clean and old, and the page
  *   loses PG_swapbacked, so that reclaim may drop it instead of swapping it
@@ -61,7 +62,7 @@ import {
   MADV_SEQUENTIAL,
   MADV_WILLNEED,
 } from '../mman.js';
-import { PTE_ACCESSED, PTE_DIRTY, PTE_PRESENT } from '../pte.js';
+import { PTE_ACCESSED, PTE_DIRTY, PTE_PRESENT, pteToSwapEntry } from '../pte.js';
 import {
   type SharedAnon,
   VM_DONTCOPY,
@@ -210,15 +211,27 @@ function exclusivePage(mm: AddressSpace, pfn: number): boolean {
   return pfn !== mm.vm.zeroPfn && m.mapcount[pfn] === 1;
 }
 
-/** `madvise_free_pte_range`: clean, old PTEs and lazily freeable pages. */
+/**
+ * `madvise_free_pte_range`: a swapped-out page is dropped now (its swap slot
+ * freed, its PTE cleared: it reads back as zero); a resident page this
+ * mapping alone uses gets a clean, old PTE and becomes lazily freeable.
+ */
 function lazyFree(mm: AddressSpace, start: number, end: number): void {
-  const geo = mm.vm.geo;
+  const vm = mm.vm;
+  const geo = vm.geo;
   const fmt = geo.format;
-  const m = mm.vm.buddy.memMap;
+  const m = vm.buddy.memMap;
   mm.forEachPteSlot(start, end, (va, slot) => {
     const lo = geo.readLo(slot);
     const hi = geo.readHi(slot);
-    if (!fmt.present(lo, hi)) return;
+    if (!fmt.present(lo, hi)) {
+      if (lo !== 0 || hi !== 0) {
+        vm.swap.free(pteToSwapEntry(vm.arch, lo, hi));
+        mm.counters.swap--;
+        mm.clearPte(slot, va);
+      }
+      return;
+    }
     const pfn = fmt.pfn(lo, hi);
     if (!exclusivePage(mm, pfn)) return;
     m.clearFlag(pfn, PG.dirty);

@@ -196,15 +196,21 @@ export function vmEnoughMemory(vm: VmSystem, pages: number): boolean {
   return pages <= totalram + totalSwap;
 }
 
-/** Whether a private anonymous VMA has had an anonymous page (its `anon_vma` exists, approximately). */
+/**
+ * Whether a private anonymous VMA has anonymous pages, resident or swapped
+ * out: then its `anon_vma` exists. (Linux keeps the anon_vma after the
+ * pages go; mmsim has none and looks at the page tables.)
+ */
 export function hasAnonPages(mm: AddressSpace, vma: Vma): boolean {
   const vm = mm.vm;
+  const fmt = vm.geo.format;
   let found = false;
   mm.forEachPteSlot(vma.start, vma.end, (_va, slot) => {
     if (found) return;
     const lo = vm.geo.readLo(slot);
     const hi = vm.geo.readHi(slot);
-    if (vm.geo.format.present(lo, hi) && vm.geo.format.pfn(lo, hi) !== vm.zeroPfn) found = true;
+    if ((lo | hi) === 0) return;
+    found = !fmt.present(lo, hi) || fmt.pfn(lo, hi) !== vm.zeroPfn;
   });
   return found;
 }
