@@ -81,16 +81,17 @@ export function handleFault(
   const pageVa = Math.floor(va / pageSize) * pageSize;
   const slot = mm.pteSlot(pageVa, true);
   if (slot < 0) return vm.outOfMemory(va);
-  const pte = mm.lookupPte(pageVa);
-  if (pte === null) {
-    const lo = vm.geo.readLo(slot);
-    const hi = vm.geo.readHi(slot);
+  const lo = vm.geo.readLo(slot);
+  const hi = vm.geo.readHi(slot);
+  const fmt = vm.geo.format;
+  if (!fmt.present(lo, hi)) {
     // A non-present entry that is not empty holds a swap entry (do_swap_page).
     if (lo !== 0 || hi !== 0)
       return vm.swap.swapIn(mm, vma, pageVa, slot, pteToSwapEntry(vm.arch, lo, hi));
     return faultMissing(vm, mm, vma, pageVa, slot, write);
   }
-  if (write && (pte.flags & PTE_WRITE) === 0) return wpPage(vm, mm, vma, pageVa, slot, pte.pfn);
+  if (write && (fmt.flags(lo, hi) & PTE_WRITE) === 0)
+    return wpPage(vm, mm, vma, pageVa, slot, fmt.pfn(lo, hi));
   // The PTE already allows the access (another CPU's TLB was stale): retry.
   return 0;
 }

@@ -42,6 +42,11 @@ export class PageTableGeometry {
   readonly levels: number;
   readonly pageSize: number;
   readonly entryBytes: number;
+  /** `2 ** shifts[level]`, precomputed: `**` on the walk path costs more than the walk. */
+  private readonly divisors: Float64Array;
+  /** `entries[level] - 1`. */
+  private readonly masks: Int32Array;
+  private readonly wrap: number;
 
   constructor(
     readonly arch: Arch,
@@ -59,16 +64,16 @@ export class PageTableGeometry {
     }
     this.shifts = shifts;
     this.entries = arch.levelBits.map((b) => 2 ** b);
+    this.divisors = Float64Array.from(shifts, (sh) => 2 ** sh);
+    this.masks = Int32Array.from(this.entries, (n) => n - 1);
+    this.wrap = arch.is64Bit ? TWO_48 : TWO_32;
   }
 
   /** The index of `va` at `level`. */
   index(va: number, level: number): number {
-    const unsigned = va < 0 ? va + (this.arch.is64Bit ? TWO_48 : TWO_32) : va;
+    const unsigned = va < 0 ? va + this.wrap : va;
     // Entries per table are a power of two: `&` keeps the index bits exactly (no fmod).
-    return (
-      Math.floor(unsigned / 2 ** (this.shifts[level] as number)) &
-      ((this.entries[level] as number) - 1)
-    );
+    return Math.floor(unsigned / (this.divisors[level] as number)) & (this.masks[level] as number);
   }
 
   /** Physical address of entry `index` of the table in frame `table`. */

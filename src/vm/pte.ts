@@ -95,6 +95,7 @@ function arm64(pageShift: number): PteFormat {
   // Output address bits pageShift..47, split over the two words.
   const frameLowBits = 32 - pageShift; // frame bits held in the low word
   const lowFrames = 2 ** frameLowBits;
+  const pageBytes = 2 ** pageShift; // hoisted: `**` with a variable exponent is a Math.pow call
   return {
     entryBytes: 8,
     lo: (pfn, flags, leaf) => {
@@ -105,7 +106,7 @@ function arm64(pageShift: number): PteFormat {
         if (flags & PTE_ACCESSED) lo |= 0x400; // AF
         if (!(flags & PTE_GLOBAL)) lo |= 0x800; // nG
       }
-      return (((pfn % lowFrames) * 2 ** pageShift + lo) >>> 0) | 0;
+      return (((pfn % lowFrames) * pageBytes + lo) >>> 0) | 0;
     },
     hi: (pfn, flags, leaf) => {
       let hi = Math.floor(pfn / lowFrames);
@@ -117,7 +118,7 @@ function arm64(pageShift: number): PteFormat {
       return hi | 0;
     },
     present: (lo) => (lo & 1) !== 0,
-    pfn: (lo, hi) => Math.floor((lo >>> 0) / 2 ** pageShift) + (hi & 0xffff) * lowFrames,
+    pfn: (lo, hi) => Math.floor((lo >>> 0) / pageBytes) + (hi & 0xffff) * lowFrames,
     flags: (lo, hi) => {
       let f = PTE_PRESENT;
       if (lo & 0x40) f |= PTE_USER;
