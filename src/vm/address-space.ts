@@ -12,10 +12,12 @@
  * page from every CPU's TLB for this address space: no path can leave a
  * stale translation that grants more than the page tables do.
  */
+
+import type { BuddyAllocator } from '../buddy/buddy-allocator.js';
 import { SegmentationFault } from '../page/errors.js';
 import { allocTable, freeTable, isBlock, type PageTableGeometry } from './page-table.js';
 import { PTE_ACCESSED, PTE_DIRTY, PTE_PRESENT, PTE_USER, PTE_WRITE } from './pte.js';
-import { TLB_READ, TLB_USER, TLB_WRITE } from './tlb.js';
+import { TLB_READ, TLB_USER, TLB_WRITE, type Tlb } from './tlb.js';
 import type { VmSystem } from './vm-system.js';
 import { VmaTree } from './vma-tree.js';
 
@@ -75,6 +77,9 @@ export class AddressSpace {
   };
   private readonly geo: PageTableGeometry;
   private readonly pageSize: number;
+  /** `vm.tlbs` and `vm.buddy`, held directly: the TLB-hit path reads nothing it need not. */
+  private readonly tlbs: readonly Tlb[];
+  private readonly buddy: BuddyAllocator;
 
   constructor(
     /** The VM subsystem this space belongs to. */
@@ -84,6 +89,8 @@ export class AddressSpace {
   ) {
     this.geo = vm.geo;
     this.pageSize = vm.arch.pageSize;
+    this.tlbs = vm.tlbs;
+    this.buddy = vm.buddy;
     this.taskSize = vm.arch.taskSize;
     this.pgd = pgd;
     this.asid = asid;
@@ -157,8 +164,7 @@ export class AddressSpace {
    * signal.
    */
   translate(va: number, write: boolean): number {
-    const vm = this.vm;
-    const tlb = vm.tlbs[vm.buddy.cpu] as import('./tlb.js').Tlb;
+    const tlb = this.tlbs[this.buddy.cpu] as Tlb;
     const pageSize = this.pageSize;
     const vpn = Math.floor(va / pageSize);
     // `&` takes the low 32 bits of the page number exactly; `%` on a double would call fmod.
@@ -225,7 +231,7 @@ export class AddressSpace {
       geo.write(slot, fmt.lo(pfn, flags, true), fmt.hi(pfn, flags, true));
     }
     const vm = this.vm;
-    const tlb = vm.tlbs[vm.buddy.cpu] as import('./tlb.js').Tlb;
+    const tlb = vm.tlbs[vm.buddy.cpu] as Tlb;
     // A clean writable page is cached read-only, so the first write walks again and sets dirty.
     const perm =
       TLB_READ |

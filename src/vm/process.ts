@@ -19,6 +19,8 @@ const TWO_32 = 2 ** 32;
 /** A user process. */
 export class Process {
   state: ProcessState = 'running';
+  /** The first 4 GiB of RAM as 32-bit words, held for the load/store fast path. */
+  private readonly ram0: Uint32Array;
   /** `oom_score_adj`, -1000..1000. */
   oomScoreAdj = 0;
   /** The memory system calls (kernel ABI: a result or -errno). */
@@ -38,6 +40,7 @@ export class Process {
     /** The parent's pid, 0 for none. */
     readonly ppid: number,
   ) {
+    this.ram0 = vm.memory.u32[0] as Uint32Array;
     this.sys = new Syscalls(this);
     this.libc = new Libc(this);
   }
@@ -77,7 +80,7 @@ export class Process {
     if (this.state !== 'running') this.checkRunning('load32');
     if ((va & 3) === 0) {
       const pa = this.mm.translate(va, false);
-      if (pa < TWO_32) return (this.vm.memory.u32[0] as Uint32Array)[pa >>> 2] as number;
+      if (pa < TWO_32) return this.ram0[pa >>> 2] as number;
       const { words, index } = this.chunkWords(pa);
       return words[index] as number;
     }
@@ -109,7 +112,7 @@ export class Process {
     }
     if ((va & 3) === 0) {
       const pa = this.mm.translate(va, true);
-      if (pa < TWO_32) (this.vm.memory.u32[0] as Uint32Array)[pa >>> 2] = value;
+      if (pa < TWO_32) this.ram0[pa >>> 2] = value;
       else {
         const { words, index } = this.chunkWords(pa);
         words[index] = value;
