@@ -82,4 +82,43 @@ describe('the /proc files have Linux 6.18’s layout', () => {
       kmalloc64(theirs).replace(/N/g, '').length,
     );
   });
+
+  it('/proc/<pid>/status has the same lines in the same order', () => {
+    const p = k.spawn({ name: 'cat' });
+    const labels = (text: string) => text.split('\n').map((l) => l.split(':')[0]);
+    expect(labels(k.proc(`/proc/${p.pid}/status`))).toEqual(labels(real('status')));
+    p.exit();
+  });
+
+  it('/proc/<pid>/smaps has the same fields, widths and VmFlags for a stack', () => {
+    const p = k.spawn();
+    p.store32(p.mm.startStack - 8, 1);
+    const lines = k.proc(`/proc/${p.pid}/smaps`).split('\n');
+    const at = lines.findIndex((l) => l.endsWith('[stack]'));
+    const theirs = real('smaps-stack').split('\n');
+    const from = theirs.findIndex((l) => l.startsWith('Size:'));
+    const fields = (ls: string[]) => ls.map((l) => l.replace(/\d+/g, '').replace(/ +/g, ' '));
+    expect(fields(lines.slice(at + 1, at + 25))).toEqual(fields(theirs.slice(from, from + 24)));
+    // Values are right-aligned to the same column ("%8lu kB" after a 16-wide label).
+    expect((lines[at + 1] as string).indexOf(' kB')).toBe((theirs[from] as string).indexOf(' kB'));
+    p.exit();
+  });
+
+  it('/proc/<pid>/maps pads names to the same column', () => {
+    const p = k.spawn();
+    const ours =
+      k
+        .proc(`/proc/${p.pid}/maps`)
+        .split('\n')
+        .find((l) => l.endsWith('[stack]')) ?? '';
+    const theirs =
+      real('maps')
+        .split('\n')
+        .find((l) => l.endsWith('[stack]')) ?? '';
+    expect(ours.indexOf('[stack]')).toBe(theirs.indexOf('[stack]'));
+    const line = /^[0-9a-f]{12}-[0-9a-f]{12} rw-p 00000000 00:00 0 +\[stack\]$/;
+    expect(ours).toMatch(line);
+    expect(theirs).toMatch(line);
+    p.exit();
+  });
 });

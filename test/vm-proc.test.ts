@@ -354,8 +354,6 @@ describe('/proc/<pid>/status', () => {
       'Mems_allowed_list',
       'voluntary_ctxt_switches',
       'nonvoluntary_ctxt_switches',
-      'x86_Thread_features',
-      'x86_Thread_features_locked',
     ]);
     expect(lines.slice(0, 17)).toEqual([
       'Name:\tdemo',
