@@ -307,11 +307,12 @@ export class Kernel {
   private kernelPhys(fn: string, kva: number, len: number): number {
     const kmapped = this.pkmap.physOf(kva);
     if (kmapped >= 0 && this.pkmap.physOf(kva + len - 1) === kmapped + len - 1) return kmapped;
-    const pa = kva - this.arch.pageOffset;
-    if (
-      !Number.isInteger(kva) ||
-      !(pa >= 0 && pa + len <= Math.min(this.memory.size, this.arch.directMapLimit))
-    ) {
+    const write = fn.startsWith('store') || fn === 'write';
+    // Through the kernel's page tables and the TLB, as the CPU would go.
+    const pa = this.vm.kernelTranslate(kva, write);
+    const inPage = kva - Math.floor(kva / this.PAGE_SIZE) * this.PAGE_SIZE;
+    const crosses = inPage + len > this.PAGE_SIZE;
+    if (pa < 0 || (crosses && this.vm.kernelTranslate(kva + len - 1, write) !== pa + len - 1)) {
       throw new KernelBug(
         `${fn}: BUG: unable to handle page fault for address ${Number.isInteger(kva) ? formatAddress(kva) : String(kva)}`,
       );

@@ -6,7 +6,14 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ARCH_NAMES, Kernel, pteToSwapEntry, SegmentationFault, swapPte } from '../src/index.js';
+import {
+  ARCH_NAMES,
+  Kernel,
+  pteToSwapEntry,
+  SegmentationFault,
+  swapPte,
+  TLB_GLOBAL,
+} from '../src/index.js';
 
 function freeFrames(k: Kernel): number {
   k.drainAllPages();
@@ -244,4 +251,30 @@ describe('swap entries in non-present PTEs', () => {
     k.vm.flushPage(p.mm, va);
     expect(() => p.load32(va)).toThrow(/swap entry/);
   });
+});
+
+describe('kernel-mode accesses', () => {
+  it.each(ARCH_NAMES)(
+    '%s: go through the kernel page tables into global TLB entries that user mode cannot use',
+    (arch) => {
+      const k = Kernel.boot({ arch, memory: '16M' });
+      const kva = k.pageAddress(200) as number;
+      const tlb = k.vm.tlbs[0];
+      const misses = tlb?.misses ?? 0;
+      k.store32(kva + 8, 0xabc);
+      expect(k.memory.load32(200 * k.PAGE_SIZE + 8)).toBe(0xabc);
+      expect((tlb?.misses ?? 0) - misses).toBe(1);
+      const hits = tlb?.hits ?? 0;
+      expect(k.load32(kva + 8)).toBe(0xabc);
+      expect((tlb?.hits ?? 0) - hits).toBe(1);
+      const slot = tlb?.slotOf(Math.floor(kva / k.PAGE_SIZE)) as number;
+      expect((tlb?.perm[slot] as number) & TLB_GLOBAL).toBe(TLB_GLOBAL);
+      // The cached kernel translation gives user mode nothing.
+      const p = k.spawn();
+      expect(fault(() => p.load32(kva + 8)).siCode).toBe('SEGV_MAPERR');
+      expect(() => k.load32(k.arch.is64Bit ? 2 ** 40 : 0x10000)).toThrow(
+        /unable to handle page fault/,
+      );
+    },
+  );
 });

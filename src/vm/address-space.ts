@@ -16,8 +16,8 @@
 import type { BuddyAllocator } from '../buddy/buddy-allocator.js';
 import { SegmentationFault } from '../page/errors.js';
 import { allocTable, freeTable, isBlock, type PageTableGeometry } from './page-table.js';
-import { PTE_ACCESSED, PTE_DIRTY, PTE_PRESENT, PTE_USER, PTE_WRITE } from './pte.js';
-import { TLB_READ, TLB_USER, TLB_WRITE, type Tlb } from './tlb.js';
+import { PTE_ACCESSED, PTE_DIRTY, PTE_GLOBAL, PTE_PRESENT, PTE_USER, PTE_WRITE } from './pte.js';
+import { TLB_GLOBAL, TLB_READ, TLB_USER, TLB_WRITE, type Tlb } from './tlb.js';
 import type { VmSystem } from './vm-system.js';
 import { VmaTree } from './vma-tree.js';
 
@@ -171,7 +171,8 @@ export class AddressSpace {
     const i = vpn & tlb.mask;
     if (tlb.vpn[i] === vpn && tlb.asid[i] === this.asid) {
       const perm = tlb.perm[i] as number;
-      if ((perm & (write ? TLB_WRITE : TLB_READ)) !== 0) {
+      const need = TLB_USER | (write ? TLB_WRITE : TLB_READ);
+      if ((perm & need) === need) {
         tlb.hits++;
         return (tlb.frame[i] as number) + (va - vpn * pageSize);
       }
@@ -239,6 +240,57 @@ export class AddressSpace {
       ((flags & (PTE_WRITE | PTE_DIRTY)) === (PTE_WRITE | PTE_DIRTY) ? TLB_WRITE : 0);
     tlb.fill(vpn, this.asid, pfn * this.pageSize, perm);
     return pfn * this.pageSize + (va - vpn * this.pageSize);
+  }
+
+  /**
+   * A supervisor-mode access (the kernel touching its own memory through
+   * this address space's tables): the TLB first, global entries matching
+   * any ASID; then a walk, which may end at a block (huge) mapping above
+   * the PTE level, as the direct map does. Returns the physical address,
+   * or -1 if nothing maps `va` (an oops for the caller to report).
+   */
+  translateKernel(va: number, write: boolean): number {
+    const tlb = this.tlbs[this.buddy.cpu] as Tlb;
+    const pageSize = this.pageSize;
+    const vpn = Math.floor(va / pageSize);
+    const i = vpn & tlb.mask;
+    if (
+      tlb.vpn[i] === vpn &&
+      (tlb.asid[i] === this.asid || ((tlb.perm[i] as number) & TLB_GLOBAL) !== 0)
+    ) {
+      if (((tlb.perm[i] as number) & (write ? TLB_WRITE : TLB_READ)) !== 0) {
+        tlb.hits++;
+        return (tlb.frame[i] as number) + (va - vpn * pageSize);
+      }
+    }
+    tlb.misses++;
+    const geo = this.geo;
+    const fmt = geo.format;
+    let table = this.pgd;
+    for (let level = 0; level < geo.levels; level++) {
+      const slot = geo.slot(table, geo.index(va, level));
+      const lo = geo.readLo(slot);
+      const hi = geo.readHi(slot);
+      if (!fmt.present(lo, hi)) return -1;
+      const last = level === geo.levels - 1;
+      if (!last && !isBlock(geo, lo)) {
+        table = fmt.pfn(lo, hi);
+        continue;
+      }
+      const flags = fmt.flags(lo, hi);
+      if (write && (flags & PTE_WRITE) === 0) return -1;
+      // A block maps 2 ** shift bytes; the page inside it is found by offset.
+      const span = 2 ** (geo.shifts[level] as number);
+      const base = fmt.pfn(lo, hi) * pageSize;
+      const unsigned = va < 0 ? va + (this.vm.arch.is64Bit ? 2 ** 48 : 2 ** 32) : va;
+      const offsetInBlock = unsigned - Math.floor(unsigned / span) * span;
+      const pagePa = base + Math.floor(offsetInBlock / pageSize) * pageSize;
+      const perm =
+        TLB_READ | (flags & PTE_WRITE ? TLB_WRITE : 0) | (flags & PTE_GLOBAL ? TLB_GLOBAL : 0);
+      tlb.fill(vpn, this.asid, pagePa, perm);
+      return pagePa + (va - vpn * pageSize);
+    }
+    return -1;
   }
 
   /** The present PTE of `va` as [pfn, flags], or null. For the fault handler, /proc and tests. */

@@ -57,7 +57,7 @@ export class Tlb {
 
   /** Caches a translation. */
   fill(vpn: number, asid: number, frame: number, perm: number): void {
-    const i = this.slotOf(vpn < 0 ? -vpn : vpn);
+    const i = this.slotOf(vpn);
     this.vpn[i] = vpn;
     this.asid[i] = asid;
     this.frame[i] = frame;

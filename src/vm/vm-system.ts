@@ -65,6 +65,8 @@ export class VmSystem {
   readonly zeroPfn: number;
   /** One TLB per CPU. */
   readonly tlbs: readonly Tlb[];
+  /** The kernel's own address space (`init_mm`, rooted at `swapper_pg_dir`): kernel mappings only. */
+  readonly initMm: AddressSpace;
   /** Live processes by pid. */
   readonly processes = new Map<number, Process>();
   /** The swap layer's hooks (none until swap is configured). */
@@ -81,13 +83,16 @@ export class VmSystem {
     // The zero page is part of the kernel image in Linux: it never fails.
     this.zeroPfn = buddy.allocPages(GFP_KERNEL | __GFP_ZERO | __GFP_NOFAIL, 0) as number;
     this.tlbs = Array.from({ length: buddy.cpus }, () => new Tlb());
+    const initMm = this.newAddressSpace(__GFP_NOFAIL); // swapper_pg_dir is static in Linux
+    if (initMm === null) throw new KernelError('ENOMEM', 'boot: no memory for swapper_pg_dir');
+    this.initMm = initMm;
     this.pgfaultSlot = buddy.events.register('pgfault');
     buddy.events.register('pgmajfault');
   }
 
   /** A new, empty address space whose PGD shares the kernel's mappings; null when memory is out. */
-  newAddressSpace(): AddressSpace | null {
-    const pgd = allocTable(this.buddy);
+  newAddressSpace(extraGfp = 0): AddressSpace | null {
+    const pgd = allocTable(this.buddy, extraGfp);
     if (pgd < 0) return null;
     for (const e of this.kernelTop) this.geo.write(this.geo.slot(pgd, e.index), e.lo, e.hi);
     return new AddressSpace(this, pgd, this.nextAsid++);
@@ -116,6 +121,15 @@ export class VmSystem {
   /** Forgets a process that exited or was killed. */
   unregisterProcess(process: Process): void {
     this.processes.delete(process.pid);
+  }
+
+  /**
+   * A kernel-mode access to `va` through the kernel's page tables and the
+   * TLB (global entries); the physical address, or -1 when nothing maps it.
+   */
+  kernelTranslate(va: number, write: boolean): number {
+    if (!Number.isInteger(va)) return -1;
+    return this.initMm.translateKernel(va, write);
   }
 
   /** `flush_tlb_page` on every CPU. */
