@@ -9,28 +9,6 @@
  * typed-array reads and writes and allocates nothing.
  */
 
-/** `list_add`: inserts `pfn` at the front of list `list`. */
-export function listAdd(
-  next: Int32Array,
-  prev: Int32Array,
-  heads: Int32Array,
-  list: number,
-  pfn: number,
-): void {
-  const first = heads[list] as number;
-  if (first < 0) {
-    next[pfn] = pfn;
-    prev[pfn] = pfn;
-  } else {
-    const last = prev[first] as number;
-    next[pfn] = first;
-    prev[pfn] = last;
-    next[last] = pfn;
-    prev[first] = pfn;
-  }
-  heads[list] = pfn;
-}
-
 /** `list_add_tail`: inserts `pfn` at the back of list `list`. */
 export function listAddTail(
   next: Int32Array,
@@ -51,6 +29,22 @@ export function listAddTail(
     next[last] = pfn;
     prev[first] = pfn;
   }
+}
+
+/**
+ * `list_add`: inserts `pfn` at the front of list `list`. In a circular
+ * list the front is just after the back: add at the back, then make the
+ * new entry the head.
+ */
+export function listAdd(
+  next: Int32Array,
+  prev: Int32Array,
+  heads: Int32Array,
+  list: number,
+  pfn: number,
+): void {
+  listAddTail(next, prev, heads, list, pfn);
+  heads[list] = pfn;
 }
 
 /** `list_del`: unlinks `pfn` from list `list`. */
