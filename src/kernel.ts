@@ -8,10 +8,10 @@
  *    page array, zones, and every free frame handed to the buddy lists.
  * 4. The slab allocator the configuration names (`kmem_cache_init`), with
  *    its kmalloc caches.
- *
  * 5. Virtual memory (`VmSystem`): the kernel's page tables, the zero page,
- *    a TLB per CPU; processes are spawned from it. `Kernel`
- * delegates to its parts; each part is usable alone.
+ *    a TLB per CPU; processes are spawned from it.
+ *
+ * `Kernel` delegates to its parts; each part is usable alone.
  */
 import { type BootConfig, type BootOptions, parseBootOptions } from './boot-options.js';
 import { BuddyAllocator } from './buddy/buddy-allocator.js';
@@ -19,8 +19,7 @@ import { checkBuddyInvariants } from './buddy/invariants.js';
 import type { Memblock } from './buddy/memblock.js';
 import { BUDDY_PROC_FILES } from './buddy/proc/index.js';
 import type { Zone } from './buddy/zone.js';
-import type { Gfp } from './gfp/flags.js';
-import { __GFP_HIGHMEM } from './gfp/flags.js';
+import { __GFP_HIGHMEM, type Gfp } from './gfp/flags.js';
 import {
   formatAddress,
   inDirectMap,
