@@ -10,6 +10,7 @@
  *    its kmalloc caches.
  * 5. Virtual memory (`VmSystem`): the kernel's page tables, the zero page,
  *    a TLB per CPU; processes are spawned from it.
+ * 6. The file system (`Vfs`) on a simulated disk.
  *
  * `Kernel` delegates to its parts; each part is usable alone.
  */
@@ -41,6 +42,8 @@ import { createSlabAllocator } from './slab/create.js';
 import type { KmemCache, KmemCacheOptions } from './slab/kmem-cache.js';
 import { renderSlabinfo } from './slab/proc-slabinfo.js';
 import type { SlabAllocatorBase } from './slab/slab-common.js';
+import { SimDisk } from './vm/fs/disk.js';
+import { Vfs } from './vm/fs/vfs.js';
 import { Pkmap } from './vm/highmem.js';
 import { checkVmInvariants } from './vm/invariants.js';
 import { renderProcessFile } from './vm/proc/index.js';
@@ -64,6 +67,11 @@ export class Kernel {
   readonly slab: SlabAllocatorBase;
   /** Virtual memory: address spaces, page tables, TLBs, processes. */
   readonly vm: VmSystem;
+  /**
+   * The file system: files on a simulated disk outside RAM (`writeFile`,
+   * `readFile`, and the page interface the page cache will use).
+   */
+  readonly vfs: Vfs;
   private readonly pkmap: Pkmap;
   /** The kernel log. */
   readonly log: KernelLog;
@@ -100,6 +108,7 @@ export class Kernel {
     });
     this.vm = new VmSystem(this.buddy);
     this.pkmap = new Pkmap(this.arch);
+    this.vfs = new Vfs(new SimDisk(this.arch.pageSize));
   }
 
   /**

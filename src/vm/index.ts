@@ -6,6 +6,17 @@
  */
 export { AddressSpace, type FaultResult, type MmCounters } from './address-space.js';
 export { handleFault, pteFlagsFor, STACK_RLIMIT } from './fault.js';
+export { SimDisk, type SimDiskOptions } from './fs/disk.js';
+export {
+  FIRST_INO,
+  HOLE,
+  type Inode,
+  VFS_DEV,
+  VFS_DEV_MAJOR,
+  VFS_DEV_MINOR,
+  Vfs,
+  type VfsStat,
+} from './fs/vfs.js';
 export { LAST_PKMAP, PKMAP_BASE, Pkmap } from './highmem.js';
 export { checkVmInvariants } from './invariants.js';
 export { imageBase, mmapBase, setupLayout } from './layout.js';
