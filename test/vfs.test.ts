@@ -5,6 +5,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { Kernel } from '../src/kernel.js';
 import { KernelBug, KernelError } from '../src/page/errors.js';
 import { SimDisk } from '../src/vm/fs/disk.js';
 import { FIRST_INO, HOLE, VFS_DEV, Vfs } from '../src/vm/fs/vfs.js';
@@ -397,8 +398,7 @@ describe('Vfs model', () => {
 });
 
 describe('k.vfs', () => {
-  it('keeps files on the disk, outside simulated RAM', async () => {
-    const { Kernel } = await import('../src/index.js');
+  it('keeps files on the disk, outside simulated RAM', () => {
     const k = Kernel.boot({ memory: '8M' });
     const free = k.buddy.nrFreePages();
     k.vfs.writeFile('/etc/motd', new TextEncoder().encode('hello'));
