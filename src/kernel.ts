@@ -109,6 +109,7 @@ export class Kernel {
     this.vm = new VmSystem(this.buddy);
     this.pkmap = new Pkmap(this.arch);
     this.vfs = new Vfs(new SimDisk(this.arch.pageSize));
+    this.vm.vfs = this.vfs;
   }
 
   /**

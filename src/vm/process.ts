@@ -6,6 +6,7 @@
  */
 import { KernelBug, KernelError } from '../page/errors.js';
 import type { AddressSpace } from './address-space.js';
+import { FileTable } from './fs/file-table.js';
 import { Libc } from './libc.js';
 import { dupMmap, exitMmap } from './mm-ops.js';
 import { Syscalls } from './syscalls/index.js';
@@ -27,6 +28,8 @@ export class Process {
   readonly sys: Syscalls;
   /** The C library's wrappers (-1 and `errno` on failure). */
   readonly libc: Libc;
+  /** Open file descriptors. */
+  readonly files: FileTable;
 
   constructor(
     /** The VM subsystem. */
@@ -43,6 +46,7 @@ export class Process {
     this.ram0 = vm.memory.u32[0] as Uint32Array;
     this.sys = new Syscalls(this);
     this.libc = new Libc(this);
+    this.files = new FileTable(vm);
   }
 
   /** Throws unless the process can run. */
@@ -166,7 +170,9 @@ export class Process {
     const mm = dupMmap(this.vm, this.mm);
     if (mm === null)
       throw new KernelError('ENOMEM', `fork: out of memory copying process ${this.pid}`);
-    return this.vm.registerProcess(this.name, mm, this.pid);
+    const child = this.vm.registerProcess(this.name, mm, this.pid);
+    child.files.copyFrom(this.files);
+    return child;
   }
 
   /** `exit`: every frame, table and TLB entry of the process is given back. */
@@ -178,6 +184,7 @@ export class Process {
   /** Tears the process down (exit, or the OOM killer's `'killed'`). */
   release(state: 'exited' | 'killed'): void {
     exitMmap(this.mm);
+    this.files.closeAll();
     this.state = state;
     this.vm.unregisterProcess(this);
   }

@@ -12,6 +12,7 @@ import { PG } from '../page/page-flags.js';
 import type { PhysicalMemory } from '../page/physical-memory.js';
 import { AddressSpace } from './address-space.js';
 import { handleFault } from './fault.js';
+import type { Vfs } from './fs/vfs.js';
 import { setupLayout } from './layout.js';
 import { allocTable, buildKernelMappings, PageTableGeometry } from './page-table.js';
 import { Process } from './process.js';
@@ -71,6 +72,8 @@ export class VmSystem {
   readonly processes = new Map<number, Process>();
   /** The swap layer's hooks (none until swap is configured). */
   swap: SwapHooks = NO_SWAP;
+  /** The file system processes open files on (the kernel attaches it); null for none. */
+  vfs: Vfs | null = null;
   private nextAsid = 1;
   private nextPid = 1;
   private readonly pgfaultSlot: number;

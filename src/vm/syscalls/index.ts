@@ -14,6 +14,16 @@
  */
 import type { Process } from '../process.js';
 import { sysBrk } from './brk.js';
+import {
+  sysClose,
+  sysFtruncate,
+  sysLseek,
+  sysOpen,
+  sysPread,
+  sysPwrite,
+  sysRead,
+  sysWrite,
+} from './file-io.js';
 import { sysMadvise } from './madvise.js';
 import { sysMmap } from './mmap.js';
 import { sysMprotect } from './mprotect.js';
@@ -21,6 +31,16 @@ import { sysMremap } from './mremap.js';
 import { sysMunmap } from './munmap.js';
 
 export { BRK_VM_FLAGS, sysBrk } from './brk.js';
+export {
+  sysClose,
+  sysFtruncate,
+  sysLseek,
+  sysOpen,
+  sysPread,
+  sysPwrite,
+  sysRead,
+  sysWrite,
+} from './file-io.js';
 export {
   MADV_DONTNEED_LOCKED,
   MADV_POPULATE_READ,
@@ -103,5 +123,62 @@ export class Syscalls {
   madvise(addr: number, len: number, advice: number): number {
     this.process.checkRunning('madvise');
     return sysMadvise(this.process.mm, addr, len, advice);
+  }
+
+  /** open(2): opens (O_CREAT: creates) the file at `path`; the new descriptor, or -errno. */
+  open(path: string, flags: number): number {
+    this.process.checkRunning('open');
+    return sysOpen(this.process, path, flags);
+  }
+
+  /** close(2): closes `fd`; 0 or -errno. */
+  close(fd: number): number {
+    this.process.checkRunning('close');
+    return sysClose(this.process, fd);
+  }
+
+  /**
+   * read(2): reads up to `count` bytes at the file position into user
+   * memory at `buf`; the bytes read (0 at end of file), or -errno.
+   *
+   * @example
+   * ```ts
+   * const fd = p.sys.open('/data', O_RDONLY);
+   * const n = p.sys.read(fd, p.mm.startStack - 4096, 4096);
+   * ```
+   */
+  read(fd: number, buf: number, count: number): number {
+    this.process.checkRunning('read');
+    return sysRead(this.process, fd, buf, count);
+  }
+
+  /** write(2): writes `count` bytes of user memory at `buf` to the file; the bytes written, or -errno. */
+  write(fd: number, buf: number, count: number): number {
+    this.process.checkRunning('write');
+    return sysWrite(this.process, fd, buf, count);
+  }
+
+  /** pread(2): read(2) at offset `off`, leaving the file position alone. */
+  pread(fd: number, buf: number, count: number, off: number): number {
+    this.process.checkRunning('pread');
+    return sysPread(this.process, fd, buf, count, off);
+  }
+
+  /** pwrite(2): write(2) at offset `off`, leaving the file position alone. */
+  pwrite(fd: number, buf: number, count: number, off: number): number {
+    this.process.checkRunning('pwrite');
+    return sysPwrite(this.process, fd, buf, count, off);
+  }
+
+  /** lseek(2): moves the file position (SEEK_SET, SEEK_CUR, SEEK_END); the new position, or -errno. */
+  lseek(fd: number, off: number, whence: number): number {
+    this.process.checkRunning('lseek');
+    return sysLseek(this.process, fd, off, whence);
+  }
+
+  /** ftruncate(2): sets the size of the file open at `fd` to `len`; 0 or -errno. */
+  ftruncate(fd: number, len: number): number {
+    this.process.checkRunning('ftruncate');
+    return sysFtruncate(this.process, fd, len);
   }
 }
