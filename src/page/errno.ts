@@ -43,6 +43,7 @@ export const Errno = {
   ENAMETOOLONG: 36,
   ENOSYS: 38,
   EOVERFLOW: 75,
+  EOPNOTSUPP: 95,
 } as const;
 
 /** A symbolic errno name, such as `'ENOMEM'`. */

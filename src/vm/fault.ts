@@ -11,13 +11,17 @@
  *   frame for that offset, created zeroed on first touch;
  * - a write to a present read-only PTE of a writable VMA (`do_wp_page`):
  *   copy on write, or reuse the frame when this mapping is its only user;
- * - a file mapping: the file layer's fault (not built yet: SIGBUS).
+ * - a file mapping (`filemap_fault`): the page cache's page, see
+ *   fs/file-fault.ts (a file object the file layer did not make: SIGBUS).
  *
  * Every fault counts `pgfault`.
  */
 import { __GFP_ZERO, GFP_HIGHUSER_MOVABLE } from '../gfp/flags.js';
 import { SegmentationFault } from '../page/errors.js';
 import type { AddressSpace } from './address-space.js';
+import { fileFault, fileWriteNotify } from './fs/file-fault.js';
+import { fileMappingOf } from './fs/file-mapping.js';
+import { pageRssKind } from './page-kind.js';
 import { PTE_ACCESSED, PTE_DIRTY, PTE_NX, PTE_USER, PTE_WRITE, pteToSwapEntry } from './pte.js';
 import type { VmSystem } from './vm-system.js';
 import { VM_EXEC, VM_GROWSDOWN, VM_READ, VM_SHARED, VM_WRITE, type Vma } from './vma.js';
@@ -75,7 +79,9 @@ export function handleFault(
     ? (vma.flags & VM_WRITE) !== 0
     : (vma.flags & (VM_READ | VM_WRITE | VM_EXEC)) !== 0;
   if (!allowed) return new SegmentationFault('SIGSEGV', 'SEGV_ACCERR', va);
-  if (vma.backing.file !== null) return new SegmentationFault('SIGBUS', 'BUS_ADRERR', va);
+  const file = fileMappingOf(vma);
+  if (vma.backing.file !== null && file === null)
+    return new SegmentationFault('SIGBUS', 'BUS_ADRERR', va);
 
   const pageSize = vm.arch.pageSize;
   const pageVa = Math.floor(va / pageSize) * pageSize;
@@ -88,10 +94,14 @@ export function handleFault(
     // A non-present entry that is not empty holds a swap entry (do_swap_page).
     if (lo !== 0 || hi !== 0)
       return vm.swap.swapIn(mm, vma, pageVa, slot, pteToSwapEntry(vm.arch, lo, hi));
+    if (file !== null) return fileFault(vm, mm, vma, file, pageVa, slot, write);
     return faultMissing(vm, mm, vma, pageVa, slot, write);
   }
-  if (write && (fmt.flags(lo, hi) & PTE_WRITE) === 0)
+  if (write && (fmt.flags(lo, hi) & PTE_WRITE) === 0) {
+    if (file !== null && (vma.flags & VM_SHARED) !== 0)
+      return fileWriteNotify(vm, mm, vma, file, pageVa, slot, fmt.pfn(lo, hi));
     return wpPage(vm, mm, vma, pageVa, slot, fmt.pfn(lo, hi));
+  }
   // The PTE already allows the access (another CPU's TLB was stale): retry.
   return 0;
 }
@@ -162,7 +172,7 @@ function wpPage(
   if (!zero) {
     vm.memory.copyPage(pfn, oldPfn);
     // The old page keeps its other mappings; this one moves to the copy, so RSS does not change.
-    vm.unmapPage(mm, oldPfn, 'anon');
+    vm.unmapPage(mm, oldPfn, pageRssKind(vm, vma, oldPfn));
   }
   vm.newAnonPage(mm, vma, pfn, va);
   mm.setPte(slot, va, pfn, pteFlagsFor(vma, true));

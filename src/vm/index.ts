@@ -7,6 +7,7 @@
 export { AddressSpace, type FaultResult, type MmCounters } from './address-space.js';
 export { handleFault, pteFlagsFor, STACK_RLIMIT } from './fault.js';
 export { SimDisk, type SimDiskOptions } from './fs/disk.js';
+export { FileMapping, fileMappingOf, syncFileMapping } from './fs/file-mapping.js';
 export { canRead, canWrite, FIRST_FD, FileTable, NR_OPEN, type OpenFile } from './fs/file-table.js';
 export { PageCache, pageCacheOf } from './fs/page-cache.js';
 export {

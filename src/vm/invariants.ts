@@ -16,7 +16,9 @@
  *   read-only in private anonymous VMAs. Any other present PTE maps an
  *   allocated, in-use frame that is not a page table, buddy or slab page,
  *   and is writable only if its VMA is; a PTE of a shared anonymous VMA
- *   maps the object's frame for that offset.
+ *   maps the object's frame for that offset; a file page (not an
+ *   anonymous copy) of a file VMA is the page cache's page for that file
+ *   index.
  * - `counters.anon`, `.file`, `.shmem` count the present PTEs of each kind
  *   (the zero page aside) and `counters.swap` the swap entries.
  *
@@ -25,7 +27,8 @@
  *   only at offsets inside it, each allocated and held by no other object.
  * - Each frame's mapcount is the number of PTEs mapping it (the zero page
  *   aside, which Linux does not count either), and its refcount is at
- *   least the mapcount, plus one if a `SharedAnon` object holds it.
+ *   least the mapcount, plus one if a `SharedAnon` object or the page
+ *   cache holds it.
  * - Copy on write: no PTE of a private VMA is writable while its page is
  *   mapped more than once.
  * - TLBs: every cached user translation belongs to a live address space
@@ -36,6 +39,8 @@ import { MAX_ORDER } from '../buddy/zone.js';
 import { KernelBug } from '../page/errors.js';
 import { PageType, PG } from '../page/page-flags.js';
 import type { AddressSpace } from './address-space.js';
+import { fileMappingOf } from './fs/file-mapping.js';
+import { pageCacheOf } from './fs/page-cache.js';
 import { pageRssKind } from './page-kind.js';
 import { isBlock } from './page-table.js';
 import type { Process } from './process.js';
@@ -79,6 +84,8 @@ interface Census {
   readonly tables: Set<number>;
   /** VMAs mapping each shared anonymous object. */
   readonly sharedVmas: Map<SharedAnon, number>;
+  /** Mapped frames the page cache holds a reference on. */
+  readonly cached: Set<number>;
   readonly privateWritable: PrivateWritable[];
 }
 
@@ -127,6 +134,7 @@ function checkMappedFrame(
   va: number,
   pfn: number,
   flags: number,
+  census: Census,
 ): RssKind {
   const m = vm.buddy.memMap;
   if (!inAllocatedBlock(vm, pfn) || (m.refcount[pfn] as number) < 1)
@@ -147,7 +155,18 @@ function checkMappedFrame(
         `${where} maps pfn ${pfn}, but shared anonymous object ${shared.id} holds ${expected ?? 'no frame'} at offset ${offset}`,
       );
   }
-  return pageRssKind(vm, vma, pfn);
+  const kind = pageRssKind(vm, vma, pfn);
+  const file = fileMappingOf(vma);
+  if (file !== null && kind === 'file') {
+    const index = vma.pgoff + (va - vma.start) / vm.arch.pageSize;
+    const cached = pageCacheOf(file.vfs, vm.buddy).lookup(file.inode, index);
+    if (cached !== pfn)
+      bug(
+        `${where} maps pfn ${pfn}, but the page cache holds ${cached ?? 'no frame'} for page ${index} of inode ${file.inode.ino}`,
+      );
+    census.cached.add(pfn);
+  }
+  return kind;
 }
 
 /**
@@ -183,7 +202,7 @@ function walkAddressSpace(process: Process, census: Census): void {
         bug(`${where} maps the zero page in a VMA that is not private anonymous memory`);
       return;
     }
-    counts[checkMappedFrame(vm, where, vma, va, pfn, flags)]++;
+    counts[checkMappedFrame(vm, where, vma, va, pfn, flags, census)]++;
     census.mapped.set(pfn, (census.mapped.get(pfn) ?? 0) + 1);
     if ((flags & PTE_WRITE) !== 0 && (vma.flags & VM_SHARED) === 0)
       census.privateWritable.push({ pid: process.pid, va, pfn });
@@ -273,7 +292,7 @@ function checkFrameCounts(vm: VmSystem, census: Census, held: Map<number, number
     const ptes = census.mapped.get(pfn) ?? 0;
     const mapcount = m.mapcount[pfn] as number;
     if (mapcount !== ptes) bug(`pfn ${pfn} has mapcount ${mapcount} but ${ptes} PTEs map it`);
-    const need = ptes + (held.get(pfn) ?? 0);
+    const need = ptes + (held.get(pfn) ?? 0) + (census.cached.has(pfn) ? 1 : 0);
     if (need > 0 && (m.refcount[pfn] as number) < need)
       bug(
         `pfn ${pfn} has refcount ${m.refcount[pfn]}, below its ${ptes} mappings and ${need - ptes} object references`,
@@ -328,6 +347,7 @@ export function checkVmInvariants(vm: VmSystem): void {
     mapped: new Map(),
     tables: new Set(),
     sharedVmas: new Map(),
+    cached: new Set(),
     privateWritable: [],
   };
   for (const process of vm.processes.values()) {

@@ -4,11 +4,16 @@
  * `copy_page_range`), and tearing one down (`exit_mmap`).
  */
 import type { AddressSpace } from './address-space.js';
+import { getVmaFile, putVmaFile, syncOnUnmap } from './fs/file-mapping.js';
+import { pageRssKind } from './page-kind.js';
 import { PTE_WRITE, pteToSwapEntry } from './pte.js';
 import type { RssKind, VmSystem } from './vm-system.js';
 import { VM_DONTCOPY, VM_SHARED, type Vma } from './vma.js';
 
-/** Which RSS counter a VMA's pages count in. */
+/**
+ * Which RSS counter a VMA's pages count in (a private file VMA's
+ * copied-on-write pages are anonymous: see `pageRssKind` per page).
+ */
 export function rssKindOf(vma: Vma): RssKind {
   if (vma.backing.file !== null) return 'file';
   return vma.backing.shared !== null ? 'shmem' : 'anon';
@@ -20,7 +25,6 @@ export function rssKindOf(vma: Vma): RssKind {
  */
 export function zapRange(mm: AddressSpace, vma: Vma, start: number, end: number): void {
   const vm = mm.vm;
-  const kind = rssKindOf(vma);
   mm.forEachPteSlot(start, end, (va, slot) => {
     const lo = vm.geo.readLo(slot);
     const hi = vm.geo.readHi(slot);
@@ -34,7 +38,7 @@ export function zapRange(mm: AddressSpace, vma: Vma, start: number, end: number)
     }
     const pfn = vm.geo.format.pfn(lo, hi);
     mm.clearPte(slot, va);
-    if (pfn !== vm.zeroPfn) vm.unmapPage(mm, pfn, kind);
+    if (pfn !== vm.zeroPfn) vm.unmapPage(mm, pfn, pageRssKind(vm, vma, pfn));
   });
 }
 
@@ -60,13 +64,13 @@ export function dupMmap(vm: VmSystem, parent: AddressSpace): AddressSpace | null
     if ((vma.flags & VM_DONTCOPY) !== 0) continue;
     const copy = vma.clone();
     child.vmas.insert(copy);
+    getVmaFile(copy);
     child.totalVm += vma.size / vm.arch.pageSize;
     if (vma.backing.shared !== null) {
       // vma_needs_copy: shared memory has no anonymous pages to protect; the child faults the object's pages in.
       vma.backing.shared.users++;
       continue;
     }
-    const kind = rssKindOf(vma);
     const cow = (vma.flags & VM_SHARED) === 0;
     let failed = false;
     parent.forEachPteSlot(vma.start, vma.end, (va, slot) => {
@@ -99,7 +103,7 @@ export function dupMmap(vm: VmSystem, parent: AddressSpace): AddressSpace | null
         return;
       }
       child.setPte(childSlot, va, pfn, flags);
-      if (pfn !== vm.zeroPfn) vm.mapPage(child, pfn, kind);
+      if (pfn !== vm.zeroPfn) vm.mapPage(child, pfn, pageRssKind(vm, vma, pfn));
     });
     if (failed) {
       exitMmap(child);
@@ -116,6 +120,8 @@ export function exitMmap(mm: AddressSpace): void {
     zapRange(mm, vma, vma.start, vma.end);
     const shared = vma.backing.shared;
     if (shared !== null) releaseShared(mm.vm, shared);
+    syncOnUnmap(mm.vm, vma);
+    putVmaFile(mm.vm, vma);
   }
   // All at once: removing one by one from the front would be quadratic.
   mm.vmas.clear();

@@ -194,7 +194,8 @@ export class VmSystem {
     const m = this.buddy.memMap;
     m.mapcount[pfn] = (m.mapcount[pfn] as number) - 1;
     mm.counters[kind]--;
-    if (m.mapcount[pfn] === 0 && m.refcount[pfn] === 1) {
+    // A page cache page keeps its identity (mapping = the inode) for the cache's reference.
+    if (kind !== 'file' && m.mapcount[pfn] === 0 && m.refcount[pfn] === 1) {
       m.clearFlag(pfn, PG.swapbacked);
       m.mapping[pfn] = 0;
     }

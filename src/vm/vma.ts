@@ -42,7 +42,10 @@ export const VM_STACK = VM_GROWSDOWN;
 
 /** What backs a VMA's pages. */
 export interface VmaBacking {
-  /** A file mapping: the file's identity (the next layer fills this in); null for anonymous memory. */
+  /**
+   * A file mapping: the mapped file (a `FileMapping` from fs/file-mapping.ts
+   * for mmap of an open file: inode, file system, path); null for anonymous memory.
+   */
   readonly file: object | null;
   /**
    * Shared anonymous memory (MAP_SHARED|MAP_ANONYMOUS): the object whose

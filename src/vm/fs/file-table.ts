@@ -17,6 +17,7 @@
 import { KernelBug, KernelError } from '../../page/errors.js';
 import { O_ACCMODE, O_CREAT, O_EXCL, O_RDONLY, O_RDWR, O_TRUNC, O_WRONLY } from '../mman.js';
 import type { VmSystem } from '../vm-system.js';
+import { unmapFileFrom } from './file-mapping.js';
 import { pageCacheOf } from './page-cache.js';
 import type { Inode, Vfs } from './vfs.js';
 
@@ -29,6 +30,8 @@ export const NR_OPEN = 1024;
 export interface OpenFile {
   /** The file. */
   readonly inode: Inode;
+  /** The path it was opened by. */
+  readonly path: string;
   /** The flags given to `open` (access mode, O_APPEND, ...). */
   readonly flags: number;
   /** The file position (`f_pos`). */
@@ -90,8 +93,9 @@ export class FileTable {
       if ((flags & O_CREAT) === 0) throw new KernelError('ENOENT', `open: ${path}: no such file`);
       inode = vfs.create(path);
     }
-    const file: OpenFile = { inode, flags, pos: 0, refs: 1 };
+    const file: OpenFile = { inode, path, flags, pos: 0, refs: 1 };
     if ((flags & O_TRUNC) !== 0 && canWrite(file) && inode.size > 0) {
+      unmapFileFrom(this.vm, inode, 0);
       pageCacheOf(vfs, this.vm.buddy).truncate(inode, 0);
       vfs.truncate(inode, 0);
     }

@@ -17,6 +17,7 @@
  */
 import { Errno } from '../../page/errno.js';
 import { KernelError, SegmentationFault } from '../../page/errors.js';
+import { unmapFileFrom } from '../fs/file-mapping.js';
 import { canRead, canWrite, type OpenFile } from '../fs/file-table.js';
 import { type PageCache, pageCacheOf } from '../fs/page-cache.js';
 import { O_APPEND, SEEK_CUR, SEEK_END, SEEK_SET } from '../mman.js';
@@ -229,6 +230,7 @@ export function sysFtruncate(p: Process, fd: number, len: number): number {
   if (file === null) return badFd();
   if (!isSize(len) || !canWrite(file)) return -Errno.EINVAL;
   try {
+    unmapFileFrom(p.vm, file.inode, Math.ceil(len / p.vm.arch.pageSize));
     cacheOf(p).truncate(file.inode, len);
     p.files.vfs().truncate(file.inode, len);
     return 0;

@@ -28,6 +28,7 @@ import { sysMadvise } from './madvise.js';
 import { sysMmap } from './mmap.js';
 import { sysMprotect } from './mprotect.js';
 import { sysMremap } from './mremap.js';
+import { sysMsync } from './msync.js';
 import { sysMunmap } from './munmap.js';
 
 export { BRK_VM_FLAGS, sysBrk } from './brk.js';
@@ -50,6 +51,7 @@ export {
 export { sysMmap, vmFlagsFromProt } from './mmap.js';
 export { changeProtection, sysMprotect } from './mprotect.js';
 export { MREMAP_DONTUNMAP, MREMAP_FIXED, MREMAP_MAYMOVE, sysMremap } from './mremap.js';
+export { sysMsync } from './msync.js';
 export { sysMunmap } from './munmap.js';
 export {
   DEFAULT_MAX_MAP_COUNT,
@@ -83,8 +85,8 @@ export class Syscalls {
   }
 
   /**
-   * mmap(2): maps `len` bytes of anonymous memory (`flags` must include
-   * MAP_ANONYMOUS until files exist) and returns the address, or -errno.
+   * mmap(2): maps `len` bytes of anonymous memory (MAP_ANONYMOUS) or of the
+   * file open at `fd` from offset `off`, and returns the address, or -errno.
    *
    * @example
    * ```ts
@@ -94,7 +96,13 @@ export class Syscalls {
    */
   mmap(addr: number, len: number, prot: number, flags: number, fd: number, off: number): number {
     this.process.checkRunning('mmap');
-    return sysMmap(this.process.mm, addr, len, prot, flags, fd, off);
+    return sysMmap(this.process.mm, addr, len, prot, flags, fd, off, this.process.files);
+  }
+
+  /** msync(2): writes back the shared file mappings of `[addr, addr + len)`; 0 or -errno. */
+  msync(addr: number, len: number, flags: number): number {
+    this.process.checkRunning('msync');
+    return sysMsync(this.process.mm, addr, len, flags);
   }
 
   /** munmap(2): unmaps every page of `[addr, addr + len)`; 0 or -errno. */

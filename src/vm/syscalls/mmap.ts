@@ -1,14 +1,17 @@
 /**
  * mmap(2): `sys_mmap` (arch/x86/kernel/sys_x86_64.c), `ksys_mmap_pgoff`,
  * `do_mmap` and `mmap_region` (mm/mmap.c, mm/vma.c) of Linux 6.x, for
- * anonymous memory.
+ * anonymous memory and files.
  *
  * The checks run in the kernel's order, so a call with several faults gets
  * the errno Linux would give: offset alignment (EINVAL), a file mapping
- * (EBADF until files exist), length 0 (EINVAL), length overflow (ENOMEM),
+ * (EBADF for a descriptor not open; EINVAL with MAP_HUGETLB), length 0 (EINVAL), length overflow (ENOMEM),
  * offset overflow on 32-bit (EOVERFLOW), the map count (ENOMEM), the
  * address (`get_unmapped_area`: ENOMEM, EINVAL, EPERM), MAP_FIXED_NOREPLACE
- * (EEXIST), RLIMIT_MEMLOCK (EAGAIN), the mapping type (EINVAL), huge pages
+ * (EEXIST), RLIMIT_MEMLOCK (EAGAIN), the mapping type (EINVAL; for a file,
+ * MAP_SHARED_VALIDATE with unknown flags: EOPNOTSUPP; MAP_SHARED with
+ * PROT_WRITE on a file not open for writing, or any mapping of a file not
+ * open for reading: EACCES), huge pages
  * (ENOMEM: none are reserved), MAP_FIXED's unmap (ENOMEM) and the
  * overcommit charge (ENOMEM). Only then does anything change.
  *
@@ -20,10 +23,20 @@
  * A new private mapping merges with a compatible neighbour; a shared one
  * gets its own `SharedAnon` object (shmem's `shmem_zero_setup`), shared with
  * children after fork.
+ *
+ * A file mapping's VMA points at a `FileMapping` (fs/file-mapping.ts) and
+ * holds an inode reference; its `pgoff` is the offset in pages. A shared
+ * mapping of a file not open for writing loses VM_MAYWRITE and VM_SHARED
+ * (it keeps VM_MAYSHARE), as in Linux, so mprotect cannot make it
+ * writable. Faults go through the page cache (fs/file-fault.ts).
  */
 import type { AddressSpace } from '../address-space.js';
+import { FileMapping } from '../fs/file-mapping.js';
+import { canRead, canWrite, type FileTable, type OpenFile } from '../fs/file-table.js';
 import {
   MAP_ANONYMOUS,
+  MAP_DENYWRITE,
+  MAP_EXECUTABLE,
   MAP_FIXED,
   MAP_FIXED_NOREPLACE,
   MAP_GROWSDOWN,
@@ -34,6 +47,9 @@ import {
   MAP_POPULATE,
   MAP_PRIVATE,
   MAP_SHARED,
+  MAP_SHARED_VALIDATE,
+  MAP_STACK,
+  PROT_WRITE,
 } from '../mman.js';
 import {
   SharedAnon,
@@ -71,6 +87,26 @@ import {
 /** The mapping-type bits of the flags (`MAP_TYPE`). */
 const MAP_TYPE = 0x0f;
 
+/** `MAP_UNINITIALIZED` (honoured only without an MMU; accepted and ignored). */
+const MAP_UNINITIALIZED = 0x4000000;
+
+/** `LEGACY_MAP_MASK`: the flags MAP_SHARED_VALIDATE accepts for a file with no extra ones. */
+const LEGACY_MAP_MASK =
+  MAP_SHARED |
+  MAP_PRIVATE |
+  MAP_FIXED |
+  MAP_ANONYMOUS |
+  MAP_DENYWRITE |
+  MAP_EXECUTABLE |
+  MAP_UNINITIALIZED |
+  MAP_GROWSDOWN |
+  MAP_LOCKED |
+  MAP_NORESERVE |
+  MAP_POPULATE |
+  MAP_NONBLOCK |
+  MAP_STACK |
+  MAP_HUGETLB;
+
 /** `calc_vm_prot_bits`: PROT_READ/WRITE/EXEC have the VM_* values. */
 export function vmFlagsFromProt(prot: number): number {
   return prot & VM_ACCESS_FLAGS;
@@ -89,6 +125,7 @@ export function sysMmap(
   flags: number,
   fd: number,
   off: number,
+  files: FileTable | null = null,
 ): number {
   const bits = longBits(mm);
   const page = mm.vm.arch.pageSize;
@@ -120,13 +157,18 @@ export function sysMmap(
     if (off < 0 || off / page >= 2 ** 32) return err('EINVAL');
     pgoff = off / page;
   }
-  // ksys_mmap_pgoff: a file mapping needs an open file. Files come with the
-  // file layer; until then every fd is a bad one.
-  if ((uflags & MAP_ANONYMOUS) === 0) return err('EBADF');
-  return doMmap(mm, uaddr, ulen, uprot, uflags, pgoff);
+  // ksys_mmap_pgoff: a file mapping needs an open file (fget), and huge
+  // pages need hugetlbfs, which mmsim's file system is not.
+  let file: OpenFile | null = null;
+  if ((uflags & MAP_ANONYMOUS) === 0) {
+    file = files?.get(ufd) ?? null;
+    if (file === null) return err('EBADF');
+    if ((uflags & MAP_HUGETLB) !== 0) return err('EINVAL');
+  }
+  return doMmap(mm, uaddr, ulen, uprot, uflags, pgoff, file, files);
 }
 
-/** `do_mmap` and `mmap_region` for anonymous memory. */
+/** `do_mmap` and `mmap_region`, for anonymous memory or an open file. */
 function doMmap(
   mm: AddressSpace,
   addr: number,
@@ -134,6 +176,8 @@ function doMmap(
   prot: number,
   flags: number,
   pgoffArg: number,
+  file: OpenFile | null,
+  files: FileTable | null,
 ): number {
   const bits = longBits(mm);
   const page = mm.vm.arch.pageSize;
@@ -164,21 +208,40 @@ function doMmap(
   if ((vmFlags & VM_LOCKED) !== 0 && !mlockFutureOk(mm, len)) return err('EAGAIN');
 
   let pgoff: number;
-  switch (flags & MAP_TYPE) {
-    case MAP_SHARED:
-      if ((vmFlags & VM_GROWSDOWN) !== 0) return err('EINVAL');
-      pgoff = 0;
-      vmFlags |= VM_SHARED | VM_MAYSHARE;
-      break;
-    case MAP_PRIVATE:
-      pgoff = start / page;
-      break;
-    default:
-      // Neither or both of MAP_PRIVATE and MAP_SHARED. Both is
-      // MAP_SHARED_VALIDATE, which Linux accepts only for files: for
-      // anonymous memory do_mmap's switch has no case for it.
-      // MAP_DROPPABLE (0x08) is not modelled either.
+  if (file !== null) {
+    // do_mmap's switch, whose cases fall through: MAP_SHARED_VALIDATE checks
+    // the flags, then MAP_SHARED the write access, then both MAP_PRIVATE's.
+    const type = flags & MAP_TYPE;
+    if (type !== MAP_SHARED_VALIDATE && type !== MAP_SHARED && type !== MAP_PRIVATE) {
       return err('EINVAL');
+    }
+    if (type === MAP_SHARED_VALIDATE && (flags & ~LEGACY_MAP_MASK) !== 0) return err('EOPNOTSUPP');
+    if (type !== MAP_PRIVATE) {
+      if ((prot & PROT_WRITE) !== 0 && !canWrite(file)) return err('EACCES');
+      vmFlags |= VM_SHARED | VM_MAYSHARE;
+      // A file not open for writing can never be written through this mapping.
+      if (!canWrite(file)) vmFlags &= ~(VM_MAYWRITE | VM_SHARED);
+    }
+    if (!canRead(file)) return err('EACCES');
+    if ((vmFlags & VM_GROWSDOWN) !== 0) return err('EINVAL');
+    pgoff = pgoffArg;
+  } else {
+    switch (flags & MAP_TYPE) {
+      case MAP_SHARED:
+        if ((vmFlags & VM_GROWSDOWN) !== 0) return err('EINVAL');
+        pgoff = 0;
+        vmFlags |= VM_SHARED | VM_MAYSHARE;
+        break;
+      case MAP_PRIVATE:
+        pgoff = start / page;
+        break;
+      default:
+        // Neither or both of MAP_PRIVATE and MAP_SHARED. Both is
+        // MAP_SHARED_VALIDATE, which Linux accepts only for files: for
+        // anonymous memory do_mmap's switch has no case for it.
+        // MAP_DROPPABLE (0x08) is not modelled either.
+        return err('EINVAL');
+    }
   }
   // Anonymous huge pages come from the hugetlb pool, which holds none
   // (vm.nr_hugepages is 0): the reservation fails.
@@ -197,9 +260,11 @@ function doMmap(
     if (r < 0) return r;
   }
   const backing: VmaBacking =
-    (vmFlags & VM_SHARED) !== 0
-      ? { file: null, shared: new SharedAnon(nextShmemId(mm.vm), pages) }
-      : { file: null, shared: null };
+    file !== null
+      ? { file: new FileMapping(file.inode, (files as FileTable).vfs(), file.path), shared: null }
+      : (vmFlags & VM_SHARED) !== 0
+        ? { file: null, shared: new SharedAnon(nextShmemId(mm.vm), pages) }
+        : { file: null, shared: null };
   insertMapping(mm, start, end, vmFlags, pgoff, backing, null);
   mm.totalVm += pages;
   mm.updateHiwater();

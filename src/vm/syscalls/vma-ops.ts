@@ -28,6 +28,7 @@
 import { Errno } from '../../page/errno.js';
 import { KernelError } from '../../page/errors.js';
 import type { AddressSpace } from '../address-space.js';
+import { getVmaFile, putVmaFile, syncOnUnmap } from '../fs/file-mapping.js';
 import { releaseShared, zapRange } from '../mm-ops.js';
 import { MAP_FIXED } from '../mman.js';
 import { PTE_USER, PTE_WRITE } from '../pte.js';
@@ -254,10 +255,11 @@ function mergeableBefore(
   );
 }
 
-/** A VMA leaves the tree: drop its reference on a shared object. */
+/** A VMA leaves the tree: drop its reference on a shared object or its file. */
 function dropVmaRef(mm: AddressSpace, vma: Vma): void {
   const shared = vma.backing.shared;
   if (shared !== null) releaseShared(mm.vm, shared);
+  putVmaFile(mm.vm, vma);
 }
 
 /**
@@ -272,6 +274,7 @@ export function splitVma(mm: AddressSpace, vma: Vma, addr: number): Vma {
   vma.end = addr;
   mm.vmas.insert(upper);
   if (upper.backing.shared !== null) upper.backing.shared.users++;
+  getVmaFile(upper);
   return upper;
 }
 
@@ -392,6 +395,7 @@ export function insertMapping(
   const vma = new Vma(start, end, flags, pgoff, backing, name);
   tree.insert(vma);
   if (backing.shared !== null) backing.shared.users++;
+  getVmaFile(vma);
   return vma;
 }
 
@@ -418,6 +422,7 @@ export function unmapRange(mm: AddressSpace, start: number, end: number): number
   for (const vma of victims) {
     zapRange(mm, vma, vma.start, vma.end);
     tree.remove(vma);
+    syncOnUnmap(mm.vm, vma);
     dropVmaRef(mm, vma);
     mm.totalVm -= vma.size / page;
   }
@@ -649,7 +654,12 @@ export function snapshotVmas(mm: AddressSpace, start: number, end: number): VmaS
 
 /** Puts the VMAs of a snapshot back as they were (structure only: no PTE was changed since). */
 export function restoreVmas(mm: AddressSpace, snap: VmaSnapshot): void {
-  for (const v of mm.vmas.overlapping(snap.lo, snap.hi)) mm.vmas.remove(v);
+  // File references: each VMA holds one; take those of the restored VMAs
+  // before dropping those of the VMAs they replace.
+  const current = mm.vmas.overlapping(snap.lo, snap.hi);
+  for (const e of snap.entries) getVmaFile(e.vma);
+  for (const v of current) putVmaFile(mm.vm, v);
+  for (const v of current) mm.vmas.remove(v);
   for (const e of snap.entries) {
     e.vma.start = e.start;
     e.vma.end = e.end;
