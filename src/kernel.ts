@@ -42,6 +42,7 @@ import { createSlabAllocator } from './slab/create.js';
 import type { KmemCache, KmemCacheOptions } from './slab/kmem-cache.js';
 import { renderSlabinfo } from './slab/proc-slabinfo.js';
 import type { SlabAllocatorBase } from './slab/slab-common.js';
+import { pageCacheHooks } from './vm/fs/coherence.js';
 import { SimDisk } from './vm/fs/disk.js';
 import { Vfs } from './vm/fs/vfs.js';
 import { Pkmap } from './vm/highmem.js';
@@ -110,6 +111,7 @@ export class Kernel {
     this.pkmap = new Pkmap(this.arch);
     this.vfs = new Vfs(new SimDisk(this.arch.pageSize));
     this.vm.vfs = this.vfs;
+    this.vfs.cacheHooks = pageCacheHooks(this.vm, this.vfs);
   }
 
   /**

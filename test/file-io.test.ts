@@ -14,6 +14,7 @@ import { type PageCache, pageCacheOf } from '../src/vm/fs/page-cache.js';
 import {
   MAP_ANONYMOUS,
   MAP_PRIVATE,
+  MAP_SHARED,
   O_APPEND,
   O_CREAT,
   O_EXCL,
@@ -167,7 +168,9 @@ describe('read and write', () => {
     const data = bytes(PS + 7, 3);
     expect(put(p, fd, buf, data)).toBe(data.length);
     const inode = k.vfs.lookup('/w') ?? fail();
-    expect(k.vfs.readFile('/w')).toEqual(new Uint8Array(data.length)); // not yet on disk
+    const disk = new Uint8Array(PS);
+    k.vfs.readPage(inode, 0, disk, 0);
+    expect(disk).toEqual(new Uint8Array(PS)); // not yet on disk (a hole)
     const before = k.buddy.events.get('pgpgout');
     expect(cache.writeback(inode)).toBe(2);
     expect(k.buddy.events.get('pgpgout') - before).toBe(2 * (PS / 1024));
@@ -440,6 +443,91 @@ describe('PageCache', () => {
     expect(() => cache.findOrCreate(inode, 0)).toThrow(/ENOMEM/);
     expect(cache.pagesOf(inode)).toBe(0);
     for (const pfn of held) k.buddy.freePages(pfn, 0);
+    k.checkInvariants();
+  });
+});
+
+describe('k.vfs coherence with the page cache', () => {
+  it('readFile sees write() data without an explicit writeback, and writes it back', () => {
+    const { k, p, buf, cache } = setup();
+    const fd = p.sys.open('/c', O_CREAT | O_RDWR);
+    const data = bytes(PS + 30, 5);
+    expect(put(p, fd, buf, data)).toBe(data.length);
+    expect(cache.nrDirty).toBe(2);
+    expect(k.vfs.readFile('/c')).toEqual(data);
+    expect(cache.nrDirty).toBe(0);
+    expect(cache.nrPages).toBeGreaterThanOrEqual(2); // written back, still cached
+    k.checkInvariants();
+  });
+
+  it('readFile sees stores through a MAP_SHARED mapping, also after an earlier readFile', () => {
+    const { k, p } = setup();
+    k.vfs.writeFile('/m', bytes(PS, 2));
+    const fd = p.sys.open('/m', O_RDWR);
+    const va = p.sys.mmap(0, PS, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    expect(va).toBeGreaterThan(0);
+    p.store8(va + 5, 0xee);
+    expect(k.vfs.readFile('/m')[5]).toBe(0xee);
+    p.store8(va + 6, 0xdd); // the PTE was write-protected, so this dirties the page again
+    expect(k.vfs.readFile('/m')[6]).toBe(0xdd);
+    k.checkInvariants();
+  });
+
+  it('read() sees the contents k.vfs.writeFile replaced, and a mapping refaults them', () => {
+    const { k, p, buf, cache } = setup();
+    k.vfs.writeFile('/r', bytes(2 * PS, 1));
+    const fd = p.sys.open('/r', O_RDWR);
+    expect(get(p, fd, buf, 2 * PS)).toEqual(bytes(2 * PS, 1));
+    expect(put(p, fd, buf, bytes(10, 8))).toBe(10); // a dirty page, dropped by writeFile
+    const va = p.sys.mmap(0, 2 * PS, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    expect(p.load8(va + PS)).toBe(bytes(2 * PS, 1)[PS]);
+    const inode = k.vfs.lookup('/r') ?? fail();
+    k.vfs.writeFile('/r', bytes(PS + 3, 7));
+    expect(cache.nrDirty).toBe(0);
+    k.checkInvariants();
+    expect(p.sys.pread(fd, buf, 2 * PS, 0)).toBe(PS + 3);
+    expect(p.read(buf, PS + 3)).toEqual(bytes(PS + 3, 7));
+    expect(p.load8(va + PS + 2)).toBe(bytes(PS + 3, 7)[PS + 2]);
+    expect(p.load8(va)).toBe(bytes(PS + 3, 7)[0]);
+    k.vfs.writeFile('/r', bytes(5, 4));
+    expect(() => p.load8(va + PS)).toThrow(/SIGBUS|bus/i);
+    expect(p.load8(va + 4)).toBe(bytes(5, 4)[4]);
+    expect(cache.pagesOf(inode)).toBe(1);
+    k.vfs.truncate(inode, 2);
+    expect(p.load8(va + 4)).toBe(0);
+    expect(k.vfs.readFile('/r')).toEqual(bytes(5, 4).subarray(0, 2));
+    k.checkInvariants();
+  });
+
+  it('unlink of a file that is not open frees its cached frames and blocks', () => {
+    const { k, p, buf, cache } = setup();
+    const pages0 = cache.nrPages;
+    const fd = p.sys.open('/u', O_CREAT | O_RDWR);
+    expect(put(p, fd, buf, bytes(3 * PS, 6))).toBe(3 * PS);
+    expect(p.sys.close(fd)).toBe(0);
+    const inode = k.vfs.lookup('/u') ?? fail();
+    const pfns = [0, 1, 2].map((i) => cache.lookup(inode, i) ?? fail());
+    expect(k.vfs.readFile('/u')).toEqual(bytes(3 * PS, 6)); // allocates blocks
+    expect(k.vfs.blocksAllocated).toBe(3);
+    k.vfs.unlink('/u');
+    for (const pfn of pfns) expect(k.buddy.allocatedOrder(pfn)).toBeLessThan(0);
+    expect(cache.pagesOf(inode)).toBe(0);
+    expect(cache.nrPages).toBe(pages0);
+    expect(cache.nrDirty).toBe(0);
+    expect(k.vfs.blocksAllocated).toBe(0);
+    k.checkInvariants();
+  });
+
+  it('unlink of a dirty cached file that is not open frees it without writeback', () => {
+    const { k, p, buf, cache } = setup();
+    const fd = p.sys.open('/v', O_CREAT | O_RDWR);
+    expect(put(p, fd, buf, bytes(PS, 6))).toBe(PS);
+    expect(p.sys.close(fd)).toBe(0);
+    const writes = k.vfs.disk.writes;
+    k.vfs.unlink('/v');
+    expect(k.vfs.disk.writes).toBe(writes);
+    expect(cache.nrDirty).toBe(0);
+    expect(cache.nrPages).toBe(0);
     k.checkInvariants();
   });
 });

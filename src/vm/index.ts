@@ -18,6 +18,7 @@ export {
   VFS_DEV_MAJOR,
   VFS_DEV_MINOR,
   Vfs,
+  type VfsCacheHooks,
   type VfsStat,
 } from './fs/vfs.js';
 export { LAST_PKMAP, PKMAP_BASE, Pkmap } from './highmem.js';

@@ -15,10 +15,10 @@
  * allocator's event counters, in KiB as Linux's /proc/vmstat does (Linux
  * counts 512-byte sectors and halves them on output).
  *
- * Not yet modelled: LRU lists and reclaim of clean pages, readahead, and
- * coherence with `Vfs.writeFile`/`readFile`, which go straight to the disk
- * (write the cache back before reading a file that way; don't rewrite a
- * file that way while it has cached pages).
+ * Coherence with `Vfs.readFile`/`writeFile`/`truncate`/`unlink` comes from
+ * the hooks of `coherence.ts`, which the kernel installs on its Vfs.
+ *
+ * Not yet modelled: LRU lists and reclaim of clean pages, readahead.
  */
 import type { BuddyAllocator } from '../../buddy/buddy-allocator.js';
 import { GFP_HIGHUSER_MOVABLE } from '../../gfp/flags.js';
@@ -215,6 +215,11 @@ export class PageCache {
 }
 
 const caches = new WeakMap<Vfs, PageCache>();
+
+/** The page cache of `vfs` if one was created, else null (nothing is cached). */
+export function existingPageCache(vfs: Vfs): PageCache | null {
+  return caches.get(vfs) ?? null;
+}
 
 /**
  * The page cache of `vfs`, created on first use with frames from `buddy`.

@@ -11,6 +11,12 @@
  * outside simulated RAM. The page cache reads and writes whole pages through
  * {@link Vfs.readPage} / {@link Vfs.writePage}; `writeFile`/`readFile` are
  * the whole-file convenience used by `k.vfs`.
+ *
+ * Coherence with the page cache goes through {@link Vfs.cacheHooks} (set by
+ * the kernel): `readFile` first writes the file's dirty cached pages back,
+ * `truncate` (and so `writeFile`, which truncates to 0 first) unmaps and
+ * drops the cached pages past the new end, and an inode's eviction (last
+ * unlink with no open reference) frees its cached pages unwritten.
  */
 import { KernelBug, KernelError } from '../../page/errors.js';
 import type { SimDisk } from './disk.js';
@@ -57,6 +63,22 @@ export interface VfsStat {
   readonly size: number;
 }
 
+/**
+ * What the {@link Vfs} asks of the page cache above it to stay coherent
+ * with the whole-file interface. Every hook must be idempotent.
+ */
+export interface VfsCacheHooks {
+  /** Before `readFile` reads the disk: write the dirty cached pages of `inode` back. */
+  beforeRead(inode: Inode): void;
+  /**
+   * Before a truncate to `size`: unmap (even private copies) and free the
+   * cached pages wholly past `size`, and zero the cached tail of the new last page.
+   */
+  beforeTruncate(inode: Inode, size: number): void;
+  /** Before the blocks of an inode with no name and no reference are freed. */
+  evict(inode: Inode): void;
+}
+
 interface MutableInode {
   ino: number;
   size: number;
@@ -78,6 +100,8 @@ export class Vfs {
   private nextBlock = 0;
   private allocated = 0;
   private nextIno = FIRST_INO;
+  /** The page cache's coherence hooks, or null when nothing is cached above. */
+  cacheHooks: VfsCacheHooks | null = null;
 
   /** @param disk - the block device; its block size is the page size. */
   constructor(disk: SimDisk) {
@@ -95,6 +119,9 @@ export class Vfs {
   /**
    * Creates `path` (and its missing parent directories) or replaces its
    * contents, keeping the inode (like `open(O_CREAT|O_TRUNC)` + `write`).
+   * As that truncate does, it first unmaps every mapping's pages of the file
+   * (private copies included) and drops its cached pages, dirty or not, so
+   * later reads and faults see the new contents.
    * @throws KernelError `EINVAL` (bad path), `EISDIR`, `ENOTDIR`, `ENOSPC`.
    */
   writeFile(path: string, bytes: Uint8Array): void {
@@ -115,11 +142,14 @@ export class Vfs {
   }
 
   /**
-   * The contents of `path` (a fresh copy).
-   * @throws KernelError `EINVAL`, `ENOENT`, `EISDIR`, `ENOTDIR`.
+   * The contents of `path` (a fresh copy), after writing its dirty cached
+   * pages back through {@link Vfs.cacheHooks}.
+   * @throws KernelError `EINVAL`, `ENOENT`, `EISDIR`, `ENOTDIR`; `ENOSPC`
+   *   from the writeback of dirty cached pages.
    */
   readFile(path: string): Uint8Array {
     const inode = this.require(path);
+    this.cacheHooks?.beforeRead(inode);
     const pages = Math.ceil(inode.size / this.pageSize);
     const out = new Uint8Array(pages * this.pageSize);
     for (let i = 0; i < pages; i++) this.readPage(inode, i, out, i * this.pageSize);
@@ -268,13 +298,15 @@ export class Vfs {
    * Sets the size to `size` (`truncate`/`ftruncate`): frees the blocks of
    * pages wholly past the new end and zeroes, on disk, the tail of the new
    * last page (one read and one write when that page has a block). Growing
-   * leaves a hole.
+   * leaves a hole. The page cache is truncated first through
+   * {@link Vfs.cacheHooks}.
    * @throws KernelError `EINVAL` for a negative or non-integer size.
    * @throws KernelBug for a foreign inode.
    */
   truncate(inode: Inode, size: number): void {
     const m = this.own(inode);
     this.checkSize(size);
+    this.cacheHooks?.beforeTruncate(m, size);
     const keep = Math.ceil(size / this.pageSize);
     while (m.blocks.length > keep) {
       const block = m.blocks.pop() ?? HOLE;
@@ -345,6 +377,7 @@ export class Vfs {
 
   private maybeEvict(m: MutableInode): void {
     if (m.nlink > 0 || m.opens > 0) return;
+    this.cacheHooks?.evict(m);
     for (const block of m.blocks) if (block !== HOLE) this.freeBlock(block);
     m.blocks = [];
     this.live.delete(m.ino);
