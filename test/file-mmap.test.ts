@@ -9,6 +9,8 @@ import { Errno } from '../src/page/errno.js';
 import { SegmentationFault } from '../src/page/errors.js';
 import { type PageCache, pageCacheOf } from '../src/vm/fs/page-cache.js';
 import {
+  MADV_DONTNEED,
+  MADV_WILLNEED,
   MAP_ANONYMOUS,
   MAP_HUGETLB,
   MAP_POPULATE,
@@ -359,5 +361,70 @@ describe('truncate of a mapped file', () => {
     p.exit();
     k.checkInvariants();
     expectAllFramesBack(k, cache, free0, pages0);
+  });
+});
+
+describe('file mappings: advice, smaps and close', () => {
+  it('MADV_WILLNEED reads a file range ahead into the page cache without mapping it', () => {
+    const { k, p, cache } = setup();
+    k.vfs.writeFile('/ra', bytes(8 * PS));
+    const fd = p.sys.open('/ra', O_RDONLY);
+    const addr = p.sys.mmap(0, 8 * PS, PROT_READ, MAP_PRIVATE, fd, 0);
+    const before = cache.nrPages;
+    expect(p.sys.madvise(addr, 8 * PS, MADV_WILLNEED)).toBe(0);
+    expect(cache.nrPages - before).toBe(8);
+    expect(p.mm.lookupPte(addr)).toBeNull();
+    const reads = k.vfs.disk.reads;
+    expect(p.load8(addr + 5 * PS)).toBe(bytes(8 * PS)[5 * PS]);
+    expect(k.vfs.disk.reads).toBe(reads); // served from the cache
+    k.checkInvariants();
+  });
+
+  it('MADV_DONTNEED on a private file mapping drops the private copy and refills from the file', () => {
+    const { k, p } = setup();
+    k.vfs.writeFile('/dn', bytes(2 * PS, 3));
+    const fd = p.sys.open('/dn', O_RDONLY);
+    const addr = p.sys.mmap(0, 2 * PS, RW, MAP_PRIVATE, fd, 0);
+    p.store8(addr + 10, 0x99);
+    expect(p.load8(addr + 10)).toBe(0x99);
+    expect(p.sys.madvise(addr, PS, MADV_DONTNEED)).toBe(0);
+    expect(p.load8(addr + 10)).toBe(bytes(2 * PS, 3)[10]);
+    expect(k.vfs.readFile('/dn')[10]).toBe(bytes(2 * PS, 3)[10]);
+    k.checkInvariants();
+  });
+
+  it('keeps a mapping valid after close()', () => {
+    const { k, p } = setup();
+    k.vfs.writeFile('/cl', bytes(PS, 5));
+    const fd = p.sys.open('/cl', O_RDWR);
+    const addr = p.sys.mmap(0, PS, RW, MAP_SHARED, fd, 0);
+    expect(p.sys.close(fd)).toBe(0);
+    expect(p.load8(addr + 1)).toBe(bytes(PS, 5)[1]);
+    p.store8(addr + 1, 0x42);
+    expect(k.vfs.readFile('/cl')[1]).toBe(0x42);
+    k.checkInvariants();
+  });
+
+  it('counts file pages in smaps as Shared or Private, Clean or Dirty', () => {
+    const { k, p } = setup();
+    k.vfs.writeFile('/sm', bytes(4 * PS));
+    const fd = p.sys.open('/sm', O_RDWR);
+    const shared = p.sys.mmap(0, 2 * PS, RW, MAP_SHARED, fd, 0);
+    p.load8(shared); // clean
+    p.store8(shared + PS, 1); // dirty
+    const child = p.fork();
+    child.load8(shared);
+    const field = (text: string, start: number, name: string) => {
+      const block = text.split('\n');
+      const at = block.findIndex((l) => l.startsWith(start.toString(16).padStart(8, '0')));
+      const line = block.slice(at).find((l) => l.startsWith(`${name}:`)) ?? '';
+      return Number(/(\d+) kB/.exec(line)?.[1]);
+    };
+    const smaps = k.proc(`/proc/${p.pid}/smaps`);
+    expect(field(smaps, shared, 'Rss')).toBe(8);
+    expect(field(smaps, shared, 'Shared_Clean')).toBe(4); // mapped by both processes
+    expect(field(smaps, shared, 'Private_Dirty')).toBe(4); // the parent alone maps the written page
+    expect(field(smaps, shared, 'Anonymous')).toBe(0);
+    k.checkInvariants();
   });
 });

@@ -66,12 +66,10 @@ export function dupMmap(vm: VmSystem, parent: AddressSpace): AddressSpace | null
     child.vmas.insert(copy);
     getVmaFile(copy);
     child.totalVm += vma.size / vm.arch.pageSize;
-    if (vma.backing.shared !== null) {
-      // vma_needs_copy: shared memory has no anonymous pages to protect; the child faults the object's pages in.
-      vma.backing.shared.users++;
-      continue;
-    }
-    const cow = (vma.flags & VM_SHARED) === 0;
+    if (vma.backing.shared !== null) vma.backing.shared.users++;
+    // vma_needs_copy: a shared mapping (anonymous or file) has no anonymous
+    // pages to protect; the child faults the object's pages in.
+    if ((vma.flags & VM_SHARED) !== 0) continue;
     let failed = false;
     parent.forEachPteSlot(vma.start, vma.end, (va, slot) => {
       if (failed) return;
@@ -92,7 +90,7 @@ export function dupMmap(vm: VmSystem, parent: AddressSpace): AddressSpace | null
       }
       const pfn = fmt.pfn(lo, hi);
       let flags = fmt.flags(lo, hi);
-      if (cow && (flags & PTE_WRITE) !== 0) {
+      if ((flags & PTE_WRITE) !== 0) {
         // copy_present_pte write-protects both copies and keeps the dirty bit.
         flags &= ~PTE_WRITE;
         parent.setPte(slot, va, pfn, flags);

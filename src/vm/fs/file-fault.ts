@@ -98,3 +98,18 @@ export function fileWriteNotify(
   mm.setPte(slot, va, pfn, pteFlagsFor(vma, true));
   return 0;
 }
+
+/**
+ * `force_page_cache_readahead` for MADV_WILLNEED: reads the pages of
+ * `[start, end)` of a file VMA that lie before end of file into the page
+ * cache, without mapping them; the next fault finds them there.
+ */
+export function readaheadFile(vm: VmSystem, vma: Vma, file: FileMapping, start: number, end: number): void {
+  const cache = pageCacheOf(file.vfs, vm.buddy);
+  const pageSize = vm.arch.pageSize;
+  for (let va = start; va < end; va += pageSize) {
+    const index = fileIndex(vm, vma, va);
+    if (index * pageSize >= file.inode.size) break;
+    if (cache.lookup(file.inode, index) === null) cache.findOrCreate(file.inode, index);
+  }
+}

@@ -29,9 +29,10 @@
  * - MADV_REMOVE punches a hole in a shared anonymous object: the pages of
  *   the range are unmapped from every process mapping them and freed, and
  *   read back as zero. EINVAL for private memory, EINVAL on VM_LOCKED.
- * - MADV_WILLNEED reads ahead what is not in memory; for anonymous memory
- *   that is swap-in, and nothing is swapped out yet, so it changes nothing
- *   (Linux does not prefault anonymous memory for it either).
+ * - MADV_WILLNEED reads ahead what is not in memory: a file's pages into
+ *   the page cache (not mapped); for anonymous memory that is swap-in, and
+ *   nothing is swapped out yet, so it changes nothing (Linux does not
+ *   prefault anonymous memory for it either).
  * - MADV_COLD and MADV_PAGEOUT deactivate the pages (PTE accessed bits and
  *   PG_referenced/PG_active cleared on pages this mapping alone uses);
  *   without swap, PAGEOUT can reclaim no anonymous page. EINVAL on VM_LOCKED.
@@ -62,6 +63,8 @@ import {
   MADV_SEQUENTIAL,
   MADV_WILLNEED,
 } from '../mman.js';
+import { readaheadFile } from '../fs/file-fault.js';
+import { fileMappingOf } from '../fs/file-mapping.js';
 import { PTE_ACCESSED, PTE_DIRTY, PTE_PRESENT, pteToSwapEntry } from '../pte.js';
 import {
   type SharedAnon,
@@ -165,8 +168,13 @@ function adviseVma(mm: AddressSpace, vma: Vma, start: number, end: number, advic
   switch (advice) {
     case MADV_REMOVE:
       return madviseRemove(mm, vma, start, end);
-    case MADV_WILLNEED:
-      return 0; // swap-in read-ahead: nothing of an anonymous mapping is swapped out yet
+    case MADV_WILLNEED: {
+      // Files read ahead into the page cache; for anonymous memory this is
+      // swap-in read-ahead, and nothing is swapped out yet.
+      const file = fileMappingOf(vma);
+      if (file !== null) readaheadFile(mm.vm, vma, file, start, end);
+      return 0;
+    }
     case MADV_COLD:
     case MADV_PAGEOUT:
       if ((vma.flags & VM_LOCKED) !== 0) return err('EINVAL');
