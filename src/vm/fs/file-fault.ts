@@ -104,7 +104,13 @@ export function fileWriteNotify(
  * `[start, end)` of a file VMA that lie before end of file into the page
  * cache, without mapping them; the next fault finds them there.
  */
-export function readaheadFile(vm: VmSystem, vma: Vma, file: FileMapping, start: number, end: number): void {
+export function readaheadFile(
+  vm: VmSystem,
+  vma: Vma,
+  file: FileMapping,
+  start: number,
+  end: number,
+): void {
   const cache = pageCacheOf(file.vfs, vm.buddy);
   const pageSize = vm.arch.pageSize;
   for (let va = start; va < end; va += pageSize) {

@@ -49,6 +49,8 @@
 
 import { PG } from '../../page/page-flags.js';
 import type { AddressSpace } from '../address-space.js';
+import { readaheadFile } from '../fs/file-fault.js';
+import { fileMappingOf } from '../fs/file-mapping.js';
 import { zapRange } from '../mm-ops.js';
 import {
   MADV_COLD,
@@ -63,8 +65,6 @@ import {
   MADV_SEQUENTIAL,
   MADV_WILLNEED,
 } from '../mman.js';
-import { readaheadFile } from '../fs/file-fault.js';
-import { fileMappingOf } from '../fs/file-mapping.js';
 import { PTE_ACCESSED, PTE_DIRTY, PTE_PRESENT, pteToSwapEntry } from '../pte.js';
 import {
   type SharedAnon,
