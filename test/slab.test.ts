@@ -414,3 +414,19 @@ describe('slub_debug', () => {
     k.checkInvariants();
   });
 });
+
+describe.each(KINDS)('%s: invalid gfp masks', (kind) => {
+  it.each([
+    ['__GFP_DMA|__GFP_HIGHMEM', 0x3],
+    ['an unknown bit', 0x1000000],
+    ['__GFP_MOVABLE|__GFP_RECLAIMABLE', 0x18],
+    ['a negative number', -1],
+  ])('kmem_cache_alloc refuses %s and changes nothing', (_label, gfp) => {
+    const k = boot(kind);
+    const c = k.kmemCacheCreate('g', 64);
+    const before = snapshot(k);
+    expect(() => c.alloc(gfp)).toThrow(KernelBug);
+    expect(() => k.kmalloc(64, gfp)).toThrow(KernelBug);
+    expect(snapshot(k)).toBe(before);
+  });
+});
