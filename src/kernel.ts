@@ -11,6 +11,10 @@
  * 5. Virtual memory (`VmSystem`): the kernel's page tables, the zero page,
  *    a TLB per CPU; processes are spawned from it.
  * 6. The file system (`Vfs`) on a simulated disk.
+ * 7. Swap (`swapon` of the configured area, simulated or a host file) and
+ *    reclaim: the page allocator's slow path gets kswapd, direct reclaim
+ *    and the OOM killer (`setReclaimer`), and the way out of the kernel
+ *    runs what they defer.
  *
  * `Kernel` delegates to its parts; each part is usable alone.
  */
@@ -48,7 +52,15 @@ import { Vfs } from './vm/fs/vfs.js';
 import { Pkmap } from './vm/highmem.js';
 import { checkVmInvariants } from './vm/invariants.js';
 import { renderProcessFile } from './vm/proc/index.js';
+import { meminfoValues, vmstatValues } from './vm/proc/mem-stats.js';
+import { renderMeminfo } from './vm/proc/meminfo.js';
+import { renderVmstat } from './vm/proc/vmstat.js';
 import type { Process } from './vm/process.js';
+import { checkReclaimInvariants } from './vm/reclaim/invariants.js';
+import { ReclaimSystem, type Shrinker } from './vm/reclaim/reclaim.js';
+import { SwapSystem } from './vm/reclaim/swap.js';
+import { renderSwaps, SwapArea } from './vm/swap/swap-area.js';
+import { FileSwapStore, SimSwapStore, type SwapStore } from './vm/swap/swap-store.js';
 import { VmSystem } from './vm/vm-system.js';
 
 /** `MAX_PAGE_ORDER`: the largest order the page allocator hands out. */
@@ -73,6 +85,10 @@ export class Kernel {
    * `readFile`, and the page interface the page cache will use).
    */
   readonly vfs: Vfs;
+  /** The swap layer (null without swap). */
+  readonly swap: SwapSystem | null;
+  /** Reclaim: kswapd, direct reclaim, shrinkers and the OOM killer. */
+  readonly reclaim: ReclaimSystem;
   private readonly pkmap: Pkmap;
   /** The kernel log. */
   readonly log: KernelLog;
@@ -112,6 +128,24 @@ export class Kernel {
     this.vfs = new Vfs(new SimDisk(this.arch.pageSize));
     this.vm.vfs = this.vfs;
     this.vfs.cacheHooks = pageCacheHooks(this.vm, this.vfs);
+    this.swap = null;
+    if (config.swap !== false) {
+      const slots = config.swap.size / this.arch.pageSize;
+      const store: SwapStore =
+        config.swap.file === undefined
+          ? new SimSwapStore(slots, this.arch.pageSize)
+          : new FileSwapStore(config.swap.file, slots, this.arch.pageSize);
+      this.swap = new SwapSystem(this.vm, new SwapArea(store), this.vm.lru);
+      this.vm.swap = this.swap;
+      const kib = (this.swap.area.total * this.arch.pageSize) / 1024;
+      this.log.printk(
+        LogLevel.INFO,
+        `Adding ${kib}k swap on ${store.description}.  Priority:${this.swap.area.priority} extents:1 across:${kib}k`,
+      );
+    }
+    this.reclaim = new ReclaimSystem(this.vm, this.swap);
+    this.buddy.setReclaimer(this.reclaim);
+    this.vm.deferredWork = this.reclaim;
   }
 
   /**
@@ -159,7 +193,7 @@ export class Kernel {
 
   /** `alloc_pages`: see {@link BuddyAllocator.allocPages}. */
   allocPages(gfp: Gfp, order: number): Pfn | null {
-    return this.buddy.allocPages(gfp, order);
+    return this.inKernel(() => this.buddy.allocPages(gfp, order));
   }
 
   /** `__free_pages`: see {@link BuddyAllocator.freePages}. */
@@ -173,7 +207,7 @@ export class Kernel {
    * HighMem frame has no permanent address.
    */
   getFreePages(gfp: Gfp, order: number): VirtAddr | 0 {
-    const pfn = this.buddy.allocPages(gfp & ~__GFP_HIGHMEM, order);
+    const pfn = this.inKernel(() => this.buddy.allocPages(gfp & ~__GFP_HIGHMEM, order));
     return pfn === null ? 0 : (this.pageAddress(pfn) as VirtAddr);
   }
 
@@ -186,6 +220,40 @@ export class Kernel {
   /** `drain_all_pages`: per-CPU list pages go back to the buddy lists. */
   drainAllPages(): void {
     this.buddy.drainAllPages();
+  }
+
+  /**
+   * Runs a kernel call outside any process: what it defers (kswapd, an OOM
+   * victim's teardown) runs when it returns.
+   */
+  private inKernel<T>(call: () => T): T {
+    const prev = this.vm.enterKernel(null);
+    try {
+      return call();
+    } finally {
+      this.vm.leaveKernel(prev);
+    }
+  }
+
+  // --- reclaim -----------------------------------------------------------------
+
+  /**
+   * Runs kswapd now (`balance_pgdat`): reclaims until a zone is above its
+   * high watermark. It also runs by itself on the way out of the kernel
+   * after an allocation woke it. Returns the pages reclaimed.
+   */
+  kswapd(): number {
+    return this.inKernel(() => this.reclaim.kswapd());
+  }
+
+  /** `register_shrinker`: a cache whose objects reclaim may ask to be freed. */
+  registerShrinker(shrinker: Shrinker): void {
+    this.reclaim.registerShrinker(shrinker);
+  }
+
+  /** `unregister_shrinker`. */
+  unregisterShrinker(shrinker: Shrinker): void {
+    this.reclaim.unregisterShrinker(shrinker);
   }
 
   // --- processes ---------------------------------------------------------------
@@ -209,7 +277,7 @@ export class Kernel {
 
   /** `kmem_cache_alloc`. */
   kmemCacheAlloc(cache: KmemCache, gfp: Gfp): VirtAddr | null {
-    return cache.alloc(gfp);
+    return this.inKernel(() => cache.alloc(gfp));
   }
 
   /** `kmem_cache_free`. */
@@ -224,22 +292,22 @@ export class Kernel {
 
   /** `kmalloc`: see {@link SlabAllocatorBase.kmalloc}. */
   kmalloc(size: number, gfp: Gfp): VirtAddr | null {
-    return this.slab.kmalloc(size, gfp);
+    return this.inKernel(() => this.slab.kmalloc(size, gfp));
   }
 
   /** `kzalloc`. */
   kzalloc(size: number, gfp: Gfp): VirtAddr | null {
-    return this.slab.kzalloc(size, gfp);
+    return this.inKernel(() => this.slab.kzalloc(size, gfp));
   }
 
   /** `kcalloc`. */
   kcalloc(n: number, size: number, gfp: Gfp): VirtAddr | null {
-    return this.slab.kcalloc(n, size, gfp);
+    return this.inKernel(() => this.slab.kcalloc(n, size, gfp));
   }
 
   /** `krealloc`. */
   krealloc(ptr: number | null, size: number, gfp: Gfp): VirtAddr | null {
-    return this.slab.krealloc(ptr, size, gfp);
+    return this.inKernel(() => this.slab.krealloc(ptr, size, gfp));
   }
 
   /** `kfree`. */
@@ -372,14 +440,19 @@ export class Kernel {
   // --- observability -----------------------------------------------------
 
   /**
-   * Renders a /proc file in Linux's format: `/proc/buddyinfo`,
-   * `/proc/zoneinfo`, `/proc/pagetypeinfo`, `/proc/slabinfo`, and for each
+   * Renders a /proc file in Linux's format: `/proc/meminfo`,
+   * `/proc/vmstat`, `/proc/swaps`, `/proc/buddyinfo`, `/proc/zoneinfo`,
+   * `/proc/pagetypeinfo`, `/proc/slabinfo`, and for each
    * live process `/proc/<pid>/maps`, `smaps` and `status`.
    *
    * @throws KernelError `ENOENT` for a path mmsim does not render.
    */
   proc(path: string): string {
     if (path === '/proc/slabinfo') return renderSlabinfo(this.slab.caches);
+    const sources = { buddy: this.buddy, vm: this.vm, caches: this.slab.caches, swap: this.swap };
+    if (path === '/proc/meminfo') return renderMeminfo(meminfoValues(sources));
+    if (path === '/proc/vmstat') return renderVmstat(vmstatValues(sources));
+    if (path === '/proc/swaps') return renderSwaps(this.swap === null ? [] : [this.swap.area]);
     const perProcess = renderProcessFile(this.vm.processes, path);
     if (perProcess !== null) return perProcess;
     const render = Object.hasOwn(BUDDY_PROC_FILES, path) ? BUDDY_PROC_FILES[path] : undefined;
@@ -396,5 +469,6 @@ export class Kernel {
     checkBuddyInvariants(this.buddy);
     this.slab.checkInvariants();
     checkVmInvariants(this.vm);
+    checkReclaimInvariants(this.vm, this.swap);
   }
 }

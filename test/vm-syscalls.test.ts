@@ -6,7 +6,7 @@
  * granting what the page tables no longer do.
  */
 import fc from 'fast-check';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
 import {
   ARCH_NAMES,
   Errno,
@@ -69,6 +69,7 @@ import {
   VM_WRITE,
   Vma,
 } from '../src/index.js';
+import { checkVmInvariants } from '../src/vm/invariants.js';
 import {
   BRK_VM_FLAGS,
   DEFAULT_MAX_MAP_COUNT,
@@ -1414,8 +1415,12 @@ describe('a process that has exited or was killed', () => {
 describe('swapped-out pages (swap entries in PTEs)', () => {
   /** A fake swap layer that records what the system calls ask of it. */
   function withFakeSwap(k: Kernel) {
+    // The swap invariants hold only for the kernel's own swap layer: check the VM's alone.
+    machine = null;
+    onTestFinished(() => checkVmInvariants(k.vm));
     const freed: SwapEntry[] = [];
     k.vm.swap = {
+      totalSlots: 0,
       swapIn: () => {
         throw new Error('no swap-in expected');
       },
@@ -1423,6 +1428,10 @@ describe('swapped-out pages (swap entries in PTEs)', () => {
       free: (entry) => {
         freed.push(entry);
       },
+      shmemSwapIn: () => {
+        throw new Error('no shmem swap-in expected');
+      },
+      shmemFree: () => {},
     };
     return freed;
   }

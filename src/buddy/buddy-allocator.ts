@@ -99,6 +99,8 @@ const BAD_FLAGS_AT_FREE =
   (1 << PG.writeback) |
   (1 << PG.unevictable) |
   (1 << PG.swapcache);
+/** Flags a page on an LRU list carries, cleared when it leaves the list to be freed. */
+const LRU_FLAGS = (1 << PG.lru) | (1 << PG.active) | (1 << PG.unevictable) | (1 << PG.mlocked);
 
 /** Options of a `BuddyAllocator`. */
 export interface BuddyAllocatorOptions {
@@ -148,6 +150,13 @@ export class BuddyAllocator implements SlowPathHost {
   readonly pageblockMigratetype: Uint8Array;
   /** The reclaim and OOM services of the slow path (see `setReclaimer`). */
   reclaimer: Reclaimer;
+  /**
+   * Takes a page off the LRU lists when its last reference goes
+   * (`__page_cache_release`, which `__folio_put` calls before the free);
+   * set by the layer that owns the lists. Null: a page on an LRU list may
+   * not be freed.
+   */
+  lruRelease: ((pfn: number) => void) | null = null;
   private readonly ctx: FreeAreaContext;
   private readonly failPageAlloc: FaultInjector | null;
   /** @internal */
@@ -423,14 +432,21 @@ export class BuddyAllocator implements SlowPathHost {
     }
     const refs = m.refcount[pfn] as number;
     if (refs <= 0) throw new KernelBug(`freePages: pfn ${pfn} has refcount ${refs}`);
-    // free_page_is_bad: checked only when this is the last reference.
-    if (refs === 1 && ((m.mapcount[pfn] as number) !== 0 || (flags & BAD_FLAGS_AT_FREE) !== 0)) {
+    if (refs > 1) {
+      m.refcount[pfn] = refs - 1;
+      return;
+    }
+    // free_page_is_bad: checked only when this is the last reference; the
+    // LRU flags go with the page's release from its list, if anyone can release it.
+    const release = (flags & LRU_FLAGS) !== 0 ? this.lruRelease : null;
+    const checked = release === null ? flags : flags & ~LRU_FLAGS;
+    if ((m.mapcount[pfn] as number) !== 0 || (checked & BAD_FLAGS_AT_FREE) !== 0) {
       throw new KernelBug(
         `freePages: bad page state: pfn ${pfn} mapcount ${m.mapcount[pfn]} flags ${m.flagNames(pfn).join('|')}`,
       );
     }
-    m.refcount[pfn] = refs - 1;
-    if (refs > 1) return;
+    if (release !== null) release(pfn);
+    m.refcount[pfn] = 0;
     this.freeBlock(pfn, order);
   }
 

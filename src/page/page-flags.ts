@@ -50,6 +50,14 @@ export const PG = {
    * the order it is given.
    */
   allocated: 15,
+  /**
+   * An anonymous page (mmsim's marker for `PAGE_MAPPING_ANON`, the low bit
+   * Linux sets in `page->mapping`): `mapping` then names the page's
+   * anon_vma. It stays set when MADV_FREE clears PG_swapbacked.
+   */
+  anon: 20,
+  /** Page is mlocked (`PG_mlocked`): mapped by a VM_LOCKED VMA. */
+  mlocked: 21,
 } as const;
 
 /** Shift of the allocation order kept in the flags word of an allocated block's first frame. */

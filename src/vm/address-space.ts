@@ -16,7 +16,9 @@
 import type { BuddyAllocator } from '../buddy/buddy-allocator.js';
 import { SegmentationFault } from '../page/errors.js';
 import { allocTable, freeTable, isBlock, type PageTableGeometry } from './page-table.js';
+import type { Process } from './process.js';
 import { PTE_ACCESSED, PTE_DIRTY, PTE_GLOBAL, PTE_PRESENT, PTE_USER, PTE_WRITE } from './pte.js';
+import type { AnonVma } from './reclaim/rmap.js';
 import { TLB_GLOBAL, TLB_READ, TLB_USER, TLB_WRITE, type Tlb } from './tlb.js';
 import type { VmSystem } from './vm-system.js';
 import { VmaTree } from './vma-tree.js';
@@ -62,6 +64,8 @@ export class AddressSpace {
   brk = 0;
   /** Top of the initial stack. */
   startStack = 0;
+  /** The process this address space belongs to (`mm->owner`); null while fork builds it. */
+  owner: Process | null = null;
   /** Top of the mmap area (allocations go down from here). */
   mmapBase = 0;
   /** Pages of mapped virtual memory (`total_vm`). */
@@ -86,6 +90,8 @@ export class AddressSpace {
     readonly vm: VmSystem,
     pgd: number,
     asid: number,
+    /** The anon_vma of the anonymous pages faulted in here (shared with the fork tree). */
+    readonly anonVma: AnonVma,
   ) {
     this.geo = vm.geo;
     this.pageSize = vm.arch.pageSize;
@@ -185,11 +191,17 @@ export class AddressSpace {
     if (!(va >= 0 && va < this.taskSize && Number.isInteger(va))) {
       throw this.badAddress(va);
     }
-    for (let attempt = 0; attempt < 3; attempt++) {
-      const pa = this.walk(va, vpn, write);
-      if (pa >= 0) return pa;
-      const result = this.vm.handleFault(this, va, write);
-      if (result !== 0) throw result;
+    const vm = this.vm;
+    const prev = vm.enterKernel(this.owner);
+    try {
+      for (let attempt = 0; attempt < 3; attempt++) {
+        const pa = this.walk(va, vpn, write);
+        if (pa >= 0) return pa;
+        const result = vm.handleFault(this, va, write);
+        if (result !== 0) throw result;
+      }
+    } finally {
+      vm.leaveKernel(prev);
     }
     throw new SegmentationFault('SIGSEGV', 'SEGV_ACCERR', va, `fault on ${va} did not resolve`);
   }

@@ -18,6 +18,7 @@
  */
 import { __GFP_ZERO, GFP_HIGHUSER_MOVABLE } from '../gfp/flags.js';
 import { SegmentationFault } from '../page/errors.js';
+import { PG } from '../page/page-flags.js';
 import type { AddressSpace } from './address-space.js';
 import { fileFault, fileWriteNotify } from './fs/file-fault.js';
 import { fileMappingOf } from './fs/file-mapping.js';
@@ -86,14 +87,14 @@ export function handleFault(
   const pageSize = vm.arch.pageSize;
   const pageVa = Math.floor(va / pageSize) * pageSize;
   const slot = mm.pteSlot(pageVa, true);
-  if (slot < 0) return vm.outOfMemory(va);
+  if (slot < 0) return vm.outOfMemory(mm, va);
   const lo = vm.geo.readLo(slot);
   const hi = vm.geo.readHi(slot);
   const fmt = vm.geo.format;
   if (!fmt.present(lo, hi)) {
     // A non-present entry that is not empty holds a swap entry (do_swap_page).
     if (lo !== 0 || hi !== 0)
-      return vm.swap.swapIn(mm, vma, pageVa, slot, pteToSwapEntry(vm.arch, lo, hi));
+      return vm.swap.swapIn(mm, vma, pageVa, slot, pteToSwapEntry(vm.arch, lo, hi), write);
     if (file !== null) return fileFault(vm, mm, vma, file, pageVa, slot, write);
     return faultMissing(vm, mm, vma, pageVa, slot, write);
   }
@@ -120,11 +121,26 @@ function faultMissing(
     // Past the end of the object, like a page past the end of a file (shmem_fault).
     if (index >= shared.size) return new SegmentationFault('SIGBUS', 'BUS_ADRERR', va);
     let pfn = shared.pages.get(index);
+    if (pfn === undefined && shared.swapped.has(index)) {
+      // shmem_swapin_folio: the object's page was swapped out (a major fault).
+      const back = vm.swap.shmemSwapIn(shared, index);
+      if (back < 0) return vm.outOfMemory(mm, va);
+      pfn = back;
+    }
     if (pfn === undefined) {
       const fresh = vm.buddy.allocPages(GFP_HIGHUSER_MOVABLE | __GFP_ZERO, 0);
-      if (fresh === null) return vm.outOfMemory(va);
+      if (fresh === null) return vm.outOfMemory(mm, va);
       pfn = fresh;
-      shared.pages.set(index, pfn); // the object's own reference
+      // The object's own reference; the page is swap-backed and found again by (object, offset).
+      const m = vm.buddy.memMap;
+      m.setFlag(pfn, PG.swapbacked);
+      m.setFlag(pfn, PG.uptodate);
+      m.mapping[pfn] = shared.id;
+      m.index[pfn] = index;
+      shared.pages.set(index, pfn);
+      // The object's first page makes it findable from its pages' `mapping` (reclaim).
+      if (!vm.shmemObjects.has(shared.id)) vm.shmemObjects.set(shared.id, shared);
+      vm.addToLru(pfn, vma);
     }
     vm.mapPage(mm, pfn, 'shmem');
     // Shared memory needs no write notification: a writable VMA maps the page writable, clean until written.
@@ -137,7 +153,7 @@ function faultMissing(
     return 0;
   }
   const pfn = vm.buddy.allocPages(GFP_HIGHUSER_MOVABLE | __GFP_ZERO, 0);
-  if (pfn === null) return vm.outOfMemory(va);
+  if (pfn === null) return vm.outOfMemory(mm, va);
   vm.newAnonPage(mm, vma, pfn, va);
   mm.setPte(slot, va, pfn, pteFlagsFor(vma, true));
   return 0;
@@ -167,8 +183,11 @@ function wpPage(
     return 0;
   }
   const zero = oldPfn === vm.zeroPfn;
+  // The old page is pinned while the copy is allocated, so that reclaim leaves it mapped.
+  if (!zero) m.getPage(oldPfn);
   const pfn = vm.buddy.allocPages(GFP_HIGHUSER_MOVABLE | (zero ? __GFP_ZERO : 0), 0);
-  if (pfn === null) return vm.outOfMemory(va);
+  if (!zero) vm.buddy.freePages(oldPfn, 0);
+  if (pfn === null) return vm.outOfMemory(mm, va);
   if (!zero) {
     vm.memory.copyPage(pfn, oldPfn);
     // The old page keeps its other mappings; this one moves to the copy, so RSS does not change.

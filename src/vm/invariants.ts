@@ -146,6 +146,7 @@ function checkMappedFrame(
     );
   if ((flags & PTE_WRITE) !== 0 && (vma.flags & VM_WRITE) === 0)
     bug(`${where} is writable in a VMA without VM_WRITE`);
+  if (!m.testFlag(pfn, PG.lru)) bug(`${where} maps pfn ${pfn}, which is on no LRU list`);
   const shared = vma.backing.shared;
   if (shared !== null) {
     const offset = vma.pgoff + (va - vma.start) / vm.arch.pageSize;

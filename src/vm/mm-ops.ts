@@ -49,7 +49,9 @@ export function zapRange(mm: AddressSpace, vma: Vma, start: number, end: number)
  * Returns null, with nothing leaked, when memory runs out.
  */
 export function dupMmap(vm: VmSystem, parent: AddressSpace): AddressSpace | null {
-  const child = vm.newAddressSpace();
+  // The child joins the parent's anon_vma at once, so that reclaim during
+  // the copy finds the PTEs it already has.
+  const child = vm.newAddressSpace(0, parent.anonVma);
   if (child === null) return null;
   child.startCode = parent.startCode;
   child.endCode = parent.endCode;
@@ -73,16 +75,19 @@ export function dupMmap(vm: VmSystem, parent: AddressSpace): AddressSpace | null
     let failed = false;
     parent.forEachPteSlot(vma.start, vma.end, (va, slot) => {
       if (failed) return;
+      if (vm.geo.readLo(slot) === 0 && vm.geo.readHi(slot) === 0) return;
+      // The child's table first: allocating it may reclaim, which can swap
+      // the parent's page out or drop it, so the PTE is read after.
+      const childSlot = child.pteSlot(va, true);
+      if (childSlot < 0) {
+        failed = true;
+        return;
+      }
       const lo = vm.geo.readLo(slot);
       const hi = vm.geo.readHi(slot);
       if (!fmt.present(lo, hi)) {
         if (lo === 0 && hi === 0) return;
         // copy_nonpresent_pte: the child shares the swap slot.
-        const childSlot = child.pteSlot(va, true);
-        if (childSlot < 0) {
-          failed = true;
-          return;
-        }
         vm.swap.duplicate(pteToSwapEntry(vm.arch, lo, hi));
         vm.geo.write(childSlot, lo, hi);
         child.counters.swap++;
@@ -94,11 +99,6 @@ export function dupMmap(vm: VmSystem, parent: AddressSpace): AddressSpace | null
         // copy_present_pte write-protects both copies and keeps the dirty bit.
         flags &= ~PTE_WRITE;
         parent.setPte(slot, va, pfn, flags);
-      }
-      const childSlot = child.pteSlot(va, true);
-      if (childSlot < 0) {
-        failed = true;
-        return;
       }
       child.setPte(childSlot, va, pfn, flags);
       if (pfn !== vm.zeroPfn) vm.mapPage(child, pfn, pageRssKind(vm, vma, pfn));
@@ -126,6 +126,7 @@ export function exitMmap(mm: AddressSpace): void {
   mm.totalVm = 0;
   mm.freePageTables();
   mm.vm.flushMm(mm);
+  mm.vm.forgetAddressSpace(mm);
 }
 
 /** Drops one user of a shared anonymous object; the last frees its frames. */
@@ -134,4 +135,6 @@ export function releaseShared(vm: VmSystem, shared: import('./vma.js').SharedAno
   if (shared.users > 0) return;
   for (const pfn of shared.pages.values()) vm.buddy.freePages(pfn, 0);
   shared.pages.clear();
+  for (const index of [...shared.swapped.keys()]) vm.swap.shmemFree(shared, index);
+  vm.shmemObjects.delete(shared.id);
 }

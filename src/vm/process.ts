@@ -22,8 +22,14 @@ export class Process {
   state: ProcessState = 'running';
   /** The first 4 GiB of RAM as 32-bit words, held for the load/store fast path. */
   private readonly ram0: Uint32Array;
-  /** `oom_score_adj`, -1000..1000. */
+  /** `oom_score_adj`, -1000..1000: added to the OOM badness in thousandths of memory; -1000 exempts the process. */
   oomScoreAdj = 0;
+  /**
+   * Chosen by the OOM killer while it was running (its own fault or system
+   * call needed the memory): its state is `'killed'` and it is torn down on
+   * the way out of the kernel.
+   */
+  oomKilled = false;
   /** The memory system calls (kernel ABI: a result or -errno). */
   readonly sys: Syscalls;
   /** The C library's wrappers (-1 and `errno` on failure). */
@@ -57,6 +63,15 @@ export class Process {
         `${fn}: process ${this.pid} (${this.name}) has ${this.state === 'killed' ? 'been killed' : 'exited'}`,
       );
     }
+  }
+
+  /**
+   * Enters the kernel for system call `fn`: throws unless the process can
+   * run, then makes it `current`. Returns what `vm.leaveKernel` takes.
+   */
+  enterKernel(fn: string): Process | null {
+    this.checkRunning(fn);
+    return this.vm.enterKernel(this);
   }
 
   // --- user-mode memory access ------------------------------------------------
@@ -166,13 +181,18 @@ export class Process {
    * @throws KernelError `ENOMEM` when the copy cannot be made (nothing leaks).
    */
   fork(): Process {
-    this.checkRunning('fork');
-    const mm = dupMmap(this.vm, this.mm);
-    if (mm === null)
-      throw new KernelError('ENOMEM', `fork: out of memory copying process ${this.pid}`);
-    const child = this.vm.registerProcess(this.name, mm, this.pid);
-    child.files.copyFrom(this.files);
-    return child;
+    const prev = this.enterKernel('fork');
+    try {
+      const mm = dupMmap(this.vm, this.mm);
+      if (mm === null)
+        throw new KernelError('ENOMEM', `fork: out of memory copying process ${this.pid}`);
+      const child = this.vm.registerProcess(this.name, mm, this.pid);
+      child.files.copyFrom(this.files);
+      child.oomScoreAdj = this.oomScoreAdj;
+      return child;
+    } finally {
+      this.vm.leaveKernel(prev);
+    }
   }
 
   /** `exit`: every frame, table and TLB entry of the process is given back. */
@@ -183,9 +203,9 @@ export class Process {
 
   /** Tears the process down (exit, or the OOM killer's `'killed'`). */
   release(state: 'exited' | 'killed'): void {
+    this.state = state;
     exitMmap(this.mm);
     this.files.closeAll();
-    this.state = state;
     this.vm.unregisterProcess(this);
   }
 }

@@ -17,15 +17,19 @@ import { setupLayout } from './layout.js';
 import { allocTable, buildKernelMappings, PageTableGeometry } from './page-table.js';
 import { Process } from './process.js';
 import type { SwapEntry } from './pte.js';
+import { type LruLists, lruOf } from './reclaim/lru.js';
+import { AnonVma } from './reclaim/rmap.js';
 import { Tlb } from './tlb.js';
-import type { Vma } from './vma.js';
+import { type SharedAnon, VM_LOCKED, type Vma } from './vma.js';
 
 /**
- * What the swap layer provides to page faults and page-table teardown (the
- * reclaim issue builds it). Without swap no PTE holds a swap entry, and
- * these are never called.
+ * What the swap layer provides to page faults and page-table teardown
+ * (reclaim/swap.ts implements it when swap is configured). Without swap no
+ * PTE or shmem object holds a swap entry, and these are never called.
  */
 export interface SwapHooks {
+  /** Pages of swap (`total_swap_pages`): what overcommit and the OOM killer count. */
+  readonly totalSlots: number;
   /** `do_swap_page`: brings the page back and maps it at `slot`; 0, or the signal to deliver. */
   swapIn(
     mm: AddressSpace,
@@ -33,14 +37,20 @@ export interface SwapHooks {
     va: number,
     slot: number,
     entry: SwapEntry,
+    write: boolean,
   ): 0 | SegmentationFault;
   /** `swap_duplicate`: fork copied a PTE holding the entry. */
   duplicate(entry: SwapEntry): void;
   /** `free_swap_and_cache`: a PTE holding the entry was cleared. */
   free(entry: SwapEntry): void;
+  /** Reads swapped-out offset `index` of a shmem object back; its frame, or -1 when memory is out. */
+  shmemSwapIn(shared: SharedAnon, index: number): number;
+  /** A shmem object dropped swapped-out offset `index`. */
+  shmemFree(shared: SharedAnon, index: number): void;
 }
 
 const NO_SWAP: SwapHooks = {
+  totalSlots: 0,
   swapIn(_mm, _vma, va) {
     throw new KernelBug(`handleFault: a swap entry at ${va} with no swap configured`);
   },
@@ -50,7 +60,20 @@ const NO_SWAP: SwapHooks = {
   free() {
     throw new KernelBug('zapRange: a swap entry with no swap configured');
   },
+  shmemSwapIn() {
+    throw new KernelBug('shmem fault: a swapped-out page with no swap configured');
+  },
+  shmemFree() {},
 };
+
+/**
+ * Work the kernel does on the way back to user space, when no operation is
+ * in progress (reclaim/reclaim.ts: kswapd and the OOM reaper).
+ */
+export interface DeferredWork {
+  /** Runs whatever is pending; cheap when nothing is. */
+  run(): void;
+}
 
 /** Which RSS counter a mapped page counts in. */
 export type RssKind = 'anon' | 'file' | 'shmem';
@@ -74,6 +97,20 @@ export class VmSystem {
   swap: SwapHooks = NO_SWAP;
   /** The file system processes open files on (the kernel attaches it); null for none. */
   vfs: Vfs | null = null;
+  /** The LRU lists every user page is on. */
+  readonly lru: LruLists;
+  /** anon_vmas by id: the address spaces each group of anonymous pages may be mapped in. */
+  readonly anonVmas = new Map<number, AnonVma>();
+  /** Every user address space, live or being built by fork (the rmap walks them). */
+  readonly addressSpaces = new Set<AddressSpace>();
+  /** Shared anonymous (shmem) objects by id, while any VMA maps them. */
+  readonly shmemObjects = new Map<number, SharedAnon>();
+  /** The process whose system call or fault is running (`current`), or null. */
+  current: Process | null = null;
+  /** Work for the way back to user space (set by the kernel when reclaim is wired in). */
+  deferredWork: DeferredWork | null = null;
+  private kernelDepth = 0;
+  private nextAnonVma = 1;
   private nextAsid = 1;
   private nextPid = 1;
   private readonly pgfaultSlot: number;
@@ -86,19 +123,70 @@ export class VmSystem {
     // The zero page is part of the kernel image in Linux: it never fails.
     this.zeroPfn = buddy.allocPages(GFP_KERNEL | __GFP_ZERO | __GFP_NOFAIL, 0) as number;
     this.tlbs = Array.from({ length: buddy.cpus }, () => new Tlb());
+    this.lru = lruOf(buddy);
+    buddy.lruRelease = (pfn) => this.lru.release(pfn);
     const initMm = this.newAddressSpace(__GFP_NOFAIL); // swapper_pg_dir is static in Linux
     if (initMm === null) throw new KernelError('ENOMEM', 'boot: no memory for swapper_pg_dir');
     this.initMm = initMm;
+    this.addressSpaces.delete(initMm); // kernel mappings only: nothing for the rmap there
     this.pgfaultSlot = buddy.events.register('pgfault');
     buddy.events.register('pgmajfault');
   }
 
-  /** A new, empty address space whose PGD shares the kernel's mappings; null when memory is out. */
-  newAddressSpace(extraGfp = 0): AddressSpace | null {
+  /**
+   * A new, empty address space whose PGD shares the kernel's mappings; null
+   * when memory is out. Its anonymous pages belong to `anonVma` (fork
+   * passes the parent's), or to a new anon_vma.
+   */
+  newAddressSpace(extraGfp = 0, anonVma?: AnonVma): AddressSpace | null {
     const pgd = allocTable(this.buddy, extraGfp);
     if (pgd < 0) return null;
     for (const e of this.kernelTop) this.geo.write(this.geo.slot(pgd, e.index), e.lo, e.hi);
-    return new AddressSpace(this, pgd, this.nextAsid++);
+    let av = anonVma;
+    if (av === undefined) {
+      av = new AnonVma(this.nextAnonVma++);
+      this.anonVmas.set(av.id, av);
+    }
+    const mm = new AddressSpace(this, pgd, this.nextAsid++, av);
+    av.mms.add(mm);
+    this.addressSpaces.add(mm);
+    return mm;
+  }
+
+  /** An address space is gone (`exit_mmap` done): the rmap forgets it. */
+  forgetAddressSpace(mm: AddressSpace): void {
+    this.addressSpaces.delete(mm);
+    const av = mm.anonVma;
+    av.mms.delete(mm);
+    if (av.mms.size === 0) this.anonVmas.delete(av.id);
+  }
+
+  /**
+   * Enters the kernel on behalf of `process` (a system call or a fault):
+   * it becomes `current`. Returns what to hand to {@link leaveKernel}.
+   */
+  enterKernel(process: Process | null): Process | null {
+    const prev = this.current;
+    if (process !== null) this.current = process;
+    this.kernelDepth++;
+    return prev;
+  }
+
+  /**
+   * Leaves the kernel. On the way out of the outermost entry, deferred work
+   * runs: kswapd if it was woken, the OOM killer's teardown of a victim
+   * that was busy when chosen.
+   */
+  leaveKernel(prev: Process | null): void {
+    this.current = prev;
+    if (--this.kernelDepth === 0 && this.deferredWork !== null) {
+      this.kernelDepth++;
+      try {
+        this.deferredWork.run();
+      } finally {
+        this.kernelDepth--;
+      }
+    }
   }
 
   /**
@@ -117,6 +205,7 @@ export class VmSystem {
   /** Gives a new address space a pid and a process. */
   registerProcess(name: string, mm: AddressSpace, ppid: number): Process {
     const process = new Process(this, this.nextPid++, name, mm, ppid);
+    mm.owner = process;
     this.processes.set(process.pid, process);
     return process;
   }
@@ -157,10 +246,19 @@ export class VmSystem {
   }
 
   /**
-   * A fault could not get memory (`VM_FAULT_OOM`). Until reclaim and the OOM
-   * killer exist the access fails with ENOMEM.
+   * A fault could not get memory (`VM_FAULT_OOM`, `pagefault_out_of_memory`):
+   * the access fails with `KernelError` ENOMEM. When the OOM killer chose
+   * the faulting process itself, the message says so; it is torn down on
+   * the way out of the kernel.
    */
-  outOfMemory(va: number): never {
+  outOfMemory(mm: AddressSpace, va: number): never {
+    const owner = mm.owner;
+    if (owner?.oomKilled) {
+      throw new KernelError(
+        'ENOMEM',
+        `page fault at ${va}: process ${owner.pid} (${owner.name}) was killed by the OOM killer`,
+      );
+    }
     throw new KernelError('ENOMEM', `page fault at ${va}: out of memory`);
   }
 
@@ -173,10 +271,25 @@ export class VmSystem {
     const m = this.buddy.memMap;
     m.mapcount[pfn] = 1;
     m.setFlag(pfn, PG.swapbacked);
-    m.mapping[pfn] = mm.asid;
+    m.setFlag(pfn, PG.anon);
+    m.mapping[pfn] = mm.anonVma.id;
     m.index[pfn] = (vma.pgoff + (va - vma.start) / this.arch.pageSize) >>> 0;
     mm.counters.anon++;
     mm.updateHiwater();
+    this.addToLru(pfn, vma);
+  }
+
+  /**
+   * `folio_add_lru_vma`: a new user page joins the inactive list of its
+   * kind, or the unevictable list when `vma` is VM_LOCKED (`mlock_new_folio`).
+   */
+  addToLru(pfn: number, vma: Vma): void {
+    if ((vma.flags & VM_LOCKED) !== 0) {
+      const m = this.buddy.memMap;
+      m.setFlag(pfn, PG.unevictable);
+      m.setFlag(pfn, PG.mlocked);
+    }
+    this.lru.add(pfn);
   }
 
   /** Maps an existing page once more (fork, shared memory): a reference and a mapping. */
@@ -194,11 +307,7 @@ export class VmSystem {
     const m = this.buddy.memMap;
     m.mapcount[pfn] = (m.mapcount[pfn] as number) - 1;
     mm.counters[kind]--;
-    // A page cache page keeps its identity (mapping = the inode) for the cache's reference.
-    if (kind !== 'file' && m.mapcount[pfn] === 0 && m.refcount[pfn] === 1) {
-      m.clearFlag(pfn, PG.swapbacked);
-      m.mapping[pfn] = 0;
-    }
+    // The page keeps its flags and identity until it is freed: they say which LRU list it is on.
     this.buddy.freePages(pfn, 0);
   }
 }

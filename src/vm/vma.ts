@@ -57,8 +57,10 @@ export interface VmaBacking {
 
 /** The pages of a MAP_SHARED|MAP_ANONYMOUS region (shmem in Linux), by page offset. */
 export class SharedAnon {
-  /** Frame of each page offset that has been touched. */
+  /** Frame of each page offset that is resident. */
   readonly pages = new Map<number, number>();
+  /** Swap slot of each page offset that reclaim swapped out (`shmem` swap entries in the xarray). */
+  readonly swapped = new Map<number, number>();
   /** Mappings of the object; the object's frames are freed when the last goes. */
   users = 0;
   constructor(

@@ -53,7 +53,7 @@ export function fileFault(
   try {
     pfn = cache.findOrCreate(inode, index);
   } catch (e) {
-    if (e instanceof KernelError && e.code === 'ENOMEM') return vm.outOfMemory(va);
+    if (e instanceof KernelError && e.code === 'ENOMEM') return vm.outOfMemory(mm, va);
     throw e;
   }
   if ((vma.flags & VM_SHARED) !== 0) {
@@ -69,9 +69,11 @@ export function fileFault(
     mm.setPte(slot, va, pfn, pteFlagsFor(vma, false));
     return 0;
   }
-  // do_cow_fault: a private copy of the cache page.
+  // do_cow_fault: a private copy of the cache page, pinned meanwhile so that reclaim keeps it.
+  vm.buddy.memMap.getPage(pfn);
   const copy = vm.buddy.allocPages(GFP_HIGHUSER_MOVABLE, 0);
-  if (copy === null) return vm.outOfMemory(va);
+  vm.buddy.freePages(pfn, 0);
+  if (copy === null) return vm.outOfMemory(mm, va);
   vm.memory.copyPage(copy, pfn);
   vm.newAnonPage(mm, vma, copy, va);
   mm.setPte(slot, va, copy, pteFlagsFor(vma, true));

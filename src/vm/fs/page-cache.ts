@@ -18,18 +18,25 @@
  * Coherence with `Vfs.readFile`/`writeFile`/`truncate`/`unlink` comes from
  * the hooks of `coherence.ts`, which the kernel installs on its Vfs.
  *
- * Not yet modelled: LRU lists and reclaim of clean pages, readahead.
+ * Every cached frame is on the LRU lists (reclaim/lru.ts) from the moment it
+ * is read in; reclaim takes clean pages out with {@link PageCache.evict} and
+ * writes dirty ones back first with {@link PageCache.writebackPage}.
+ *
+ * Not yet modelled: readahead windows.
  */
 import type { BuddyAllocator } from '../../buddy/buddy-allocator.js';
 import { GFP_HIGHUSER_MOVABLE } from '../../gfp/flags.js';
 import { KernelBug, KernelError } from '../../page/errors.js';
 import { PG } from '../../page/page-flags.js';
+import { lruOf } from '../reclaim/lru.js';
 import type { Inode, Vfs } from './vfs.js';
 
 /** The cached pages of one {@link Vfs}. */
 export class PageCache {
   /** Inode number -> (file page index -> pfn). */
   private readonly files = new Map<number, Map<number, number>>();
+  /** Inode number -> the inode, for every inode with cached pages (reclaim finds pages by number). */
+  private readonly inodes = new Map<number, Inode>();
   private pages = 0;
   private dirty = 0;
   private readonly pageSize: number;
@@ -103,10 +110,84 @@ export class PageCache {
     if (pages === undefined) {
       pages = new Map();
       this.files.set(inode.ino, pages);
+      this.inodes.set(inode.ino, inode);
     }
     pages.set(index, pfn);
     this.pages++;
+    lruOf(this.buddy).add(pfn); // filemap_add_folio puts it on the inactive file list
     return pfn;
+  }
+
+  /** Calls `visit` for every cached page (for invariant checks and /proc). */
+  forEachPage(visit: (inode: Inode, index: number, pfn: number) => void): void {
+    for (const [ino, pages] of this.files) {
+      const inode = this.inodes.get(ino) as Inode;
+      for (const [index, pfn] of pages) visit(inode, index, pfn);
+    }
+  }
+
+  /** The inode numbered `ino`, if it has cached pages. */
+  inodeOf(ino: number): Inode | undefined {
+    return this.inodes.get(ino);
+  }
+
+  /**
+   * `folio_mark_accessed` for a cached page read or written through
+   * read(2)/write(2): the second such access activates it.
+   */
+  markAccessed(pfn: number): void {
+    lruOf(this.buddy).markAccessed(pfn);
+  }
+
+  /**
+   * `pageout` of one file page: writes cached page `index` of `inode` to the
+   * disk if it is dirty and cleans it. Returns whether it was written.
+   * @throws KernelError `ENOSPC` when the disk is full (the page stays dirty).
+   * @throws KernelBug if the page is not cached.
+   */
+  writebackPage(inode: Inode, index: number): boolean {
+    const pfn = this.require('writebackPage', inode, index);
+    const m = this.buddy.memMap;
+    if (!m.testFlag(pfn, PG.dirty)) return false;
+    m.setFlag(pfn, PG.writeback);
+    const writes = this.vfs.disk.writes;
+    try {
+      this.vfs.writePage(
+        inode,
+        index,
+        this.buddy.memory.read(pfn * this.pageSize, this.pageSize),
+        0,
+      );
+    } finally {
+      m.clearFlag(pfn, PG.writeback);
+    }
+    m.clearFlag(pfn, PG.dirty);
+    this.dirty--;
+    if (this.vfs.disk.writes !== writes) {
+      this.buddy.events.count('pgpgout', ((this.vfs.disk.writes - writes) * this.pageSize) / 1024);
+    }
+    return true;
+  }
+
+  /**
+   * `__filemap_remove_folio` for reclaim: takes a clean, unmapped cached
+   * page out of the cache and drops the cache's reference, which frees it.
+   * @throws KernelBug if the page is not cached, dirty, or still mapped.
+   */
+  evict(inode: Inode, index: number): void {
+    const pfn = this.require('evict', inode, index);
+    const m = this.buddy.memMap;
+    if (m.testFlag(pfn, PG.dirty) || (m.mapcount[pfn] as number) !== 0) {
+      throw new KernelBug(
+        `PageCache.evict: page ${index} of inode ${inode.ino} is ${m.testFlag(pfn, PG.dirty) ? 'dirty' : 'mapped'}`,
+      );
+    }
+    const pages = this.files.get(inode.ino) as Map<number, number>;
+    this.release(pages, index, pfn);
+    if (pages.size === 0) {
+      this.files.delete(inode.ino);
+      this.inodes.delete(inode.ino);
+    }
   }
 
   /**
@@ -171,7 +252,10 @@ export class PageCache {
     if (tail !== 0 && last !== undefined) {
       this.buddy.memory.write(last * this.pageSize + tail, new Uint8Array(this.pageSize - tail));
     }
-    if (pages.size === 0) this.files.delete(inode.ino);
+    if (pages.size === 0) {
+      this.files.delete(inode.ino);
+      this.inodes.delete(inode.ino);
+    }
   }
 
   /**
@@ -185,6 +269,7 @@ export class PageCache {
     if (pages === undefined) return;
     for (const [index, pfn] of [...pages]) this.release(pages, index, pfn);
     this.files.delete(inode.ino);
+    this.inodes.delete(inode.ino);
   }
 
   private release(pages: Map<number, number>, index: number, pfn: number): void {

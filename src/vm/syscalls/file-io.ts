@@ -78,6 +78,7 @@ function fileRead(p: Process, file: OpenFile, buf: number, count: number, pos: n
       failure = e;
       break;
     }
+    cache.markAccessed(pfn);
     const { copied, fault } = copyToUser(p, buf + done, p.vm.memory.read(pfn * ps + offset, n));
     failure = fault;
     done += copied;
@@ -145,6 +146,7 @@ function fileWrite(p: Process, file: OpenFile, buf: number, count: number, pos: 
     if (bytes.length === 0) break;
     try {
       const pfn = cache.findOrCreate(inode, index);
+      cache.markAccessed(pfn);
       p.vm.memory.write(pfn * ps + offset, bytes);
       cache.markDirty(inode, index);
       if (at + bytes.length > inode.size) vfs.setSize(inode, at + bytes.length);

@@ -80,8 +80,12 @@ export class Syscalls {
    * (`brk(0)` reads the break).
    */
   brk(addr: number): number {
-    this.process.checkRunning('brk');
-    return sysBrk(this.process.mm, addr);
+    const prev = this.process.enterKernel('brk');
+    try {
+      return sysBrk(this.process.mm, addr);
+    } finally {
+      this.process.vm.leaveKernel(prev);
+    }
   }
 
   /**
@@ -95,26 +99,42 @@ export class Syscalls {
    * ```
    */
   mmap(addr: number, len: number, prot: number, flags: number, fd: number, off: number): number {
-    this.process.checkRunning('mmap');
-    return sysMmap(this.process.mm, addr, len, prot, flags, fd, off, this.process.files);
+    const prev = this.process.enterKernel('mmap');
+    try {
+      return sysMmap(this.process.mm, addr, len, prot, flags, fd, off, this.process.files);
+    } finally {
+      this.process.vm.leaveKernel(prev);
+    }
   }
 
   /** msync(2): writes back the shared file mappings of `[addr, addr + len)`; 0 or -errno. */
   msync(addr: number, len: number, flags: number): number {
-    this.process.checkRunning('msync');
-    return sysMsync(this.process.mm, addr, len, flags);
+    const prev = this.process.enterKernel('msync');
+    try {
+      return sysMsync(this.process.mm, addr, len, flags);
+    } finally {
+      this.process.vm.leaveKernel(prev);
+    }
   }
 
   /** munmap(2): unmaps every page of `[addr, addr + len)`; 0 or -errno. */
   munmap(addr: number, len: number): number {
-    this.process.checkRunning('munmap');
-    return sysMunmap(this.process.mm, addr, len);
+    const prev = this.process.enterKernel('munmap');
+    try {
+      return sysMunmap(this.process.mm, addr, len);
+    } finally {
+      this.process.vm.leaveKernel(prev);
+    }
   }
 
   /** mprotect(2): sets the protection of `[addr, addr + len)`; 0 or -errno. */
   mprotect(addr: number, len: number, prot: number): number {
-    this.process.checkRunning('mprotect');
-    return sysMprotect(this.process.mm, addr, len, prot);
+    const prev = this.process.enterKernel('mprotect');
+    try {
+      return sysMprotect(this.process.mm, addr, len, prot);
+    } finally {
+      this.process.vm.leaveKernel(prev);
+    }
   }
 
   /**
@@ -123,26 +143,42 @@ export class Syscalls {
    * (MREMAP_FIXED); returns its address, or -errno.
    */
   mremap(oldAddr: number, oldSize: number, newSize: number, flags: number, newAddr = 0): number {
-    this.process.checkRunning('mremap');
-    return sysMremap(this.process.mm, oldAddr, oldSize, newSize, flags, newAddr);
+    const prev = this.process.enterKernel('mremap');
+    try {
+      return sysMremap(this.process.mm, oldAddr, oldSize, newSize, flags, newAddr);
+    } finally {
+      this.process.vm.leaveKernel(prev);
+    }
   }
 
   /** madvise(2): advises the kernel about `[addr, addr + len)`; 0 or -errno. */
   madvise(addr: number, len: number, advice: number): number {
-    this.process.checkRunning('madvise');
-    return sysMadvise(this.process.mm, addr, len, advice);
+    const prev = this.process.enterKernel('madvise');
+    try {
+      return sysMadvise(this.process.mm, addr, len, advice);
+    } finally {
+      this.process.vm.leaveKernel(prev);
+    }
   }
 
   /** open(2): opens (O_CREAT: creates) the file at `path`; the new descriptor, or -errno. */
   open(path: string, flags: number): number {
-    this.process.checkRunning('open');
-    return sysOpen(this.process, path, flags);
+    const prev = this.process.enterKernel('open');
+    try {
+      return sysOpen(this.process, path, flags);
+    } finally {
+      this.process.vm.leaveKernel(prev);
+    }
   }
 
   /** close(2): closes `fd`; 0 or -errno. */
   close(fd: number): number {
-    this.process.checkRunning('close');
-    return sysClose(this.process, fd);
+    const prev = this.process.enterKernel('close');
+    try {
+      return sysClose(this.process, fd);
+    } finally {
+      this.process.vm.leaveKernel(prev);
+    }
   }
 
   /**
@@ -156,37 +192,61 @@ export class Syscalls {
    * ```
    */
   read(fd: number, buf: number, count: number): number {
-    this.process.checkRunning('read');
-    return sysRead(this.process, fd, buf, count);
+    const prev = this.process.enterKernel('read');
+    try {
+      return sysRead(this.process, fd, buf, count);
+    } finally {
+      this.process.vm.leaveKernel(prev);
+    }
   }
 
   /** write(2): writes `count` bytes of user memory at `buf` to the file; the bytes written, or -errno. */
   write(fd: number, buf: number, count: number): number {
-    this.process.checkRunning('write');
-    return sysWrite(this.process, fd, buf, count);
+    const prev = this.process.enterKernel('write');
+    try {
+      return sysWrite(this.process, fd, buf, count);
+    } finally {
+      this.process.vm.leaveKernel(prev);
+    }
   }
 
   /** pread(2): read(2) at offset `off`, leaving the file position alone. */
   pread(fd: number, buf: number, count: number, off: number): number {
-    this.process.checkRunning('pread');
-    return sysPread(this.process, fd, buf, count, off);
+    const prev = this.process.enterKernel('pread');
+    try {
+      return sysPread(this.process, fd, buf, count, off);
+    } finally {
+      this.process.vm.leaveKernel(prev);
+    }
   }
 
   /** pwrite(2): write(2) at offset `off`, leaving the file position alone. */
   pwrite(fd: number, buf: number, count: number, off: number): number {
-    this.process.checkRunning('pwrite');
-    return sysPwrite(this.process, fd, buf, count, off);
+    const prev = this.process.enterKernel('pwrite');
+    try {
+      return sysPwrite(this.process, fd, buf, count, off);
+    } finally {
+      this.process.vm.leaveKernel(prev);
+    }
   }
 
   /** lseek(2): moves the file position (SEEK_SET, SEEK_CUR, SEEK_END); the new position, or -errno. */
   lseek(fd: number, off: number, whence: number): number {
-    this.process.checkRunning('lseek');
-    return sysLseek(this.process, fd, off, whence);
+    const prev = this.process.enterKernel('lseek');
+    try {
+      return sysLseek(this.process, fd, off, whence);
+    } finally {
+      this.process.vm.leaveKernel(prev);
+    }
   }
 
   /** ftruncate(2): sets the size of the file open at `fd` to `len`; 0 or -errno. */
   ftruncate(fd: number, len: number): number {
-    this.process.checkRunning('ftruncate');
-    return sysFtruncate(this.process, fd, len);
+    const prev = this.process.enterKernel('ftruncate');
+    try {
+      return sysFtruncate(this.process, fd, len);
+    } finally {
+      this.process.vm.leaveKernel(prev);
+    }
   }
 }

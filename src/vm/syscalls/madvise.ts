@@ -242,15 +242,15 @@ function lazyFree(mm: AddressSpace, start: number, end: number): void {
     }
     const pfn = fmt.pfn(lo, hi);
     if (!exclusivePage(mm, pfn)) return;
+    // A page still in the swap cache keeps its slot's copy, which is stale once written again.
+    if (m.testFlag(pfn, PG.swapcache)) return;
     m.clearFlag(pfn, PG.dirty);
     const flags = fmt.flags(lo, hi) & ~PTE_PRESENT;
     if ((flags & (PTE_ACCESSED | PTE_DIRTY)) !== 0) {
       mm.setPte(slot, va, pfn, flags & ~(PTE_ACCESSED | PTE_DIRTY));
     }
-    // folio_mark_lazyfree: off the swap-backed LRU.
-    m.clearFlag(pfn, PG.swapbacked);
-    m.clearFlag(pfn, PG.active);
-    m.clearFlag(pfn, PG.referenced);
+    // folio_mark_lazyfree: off the swap-backed LRU, to the inactive file list.
+    vm.lru.move(pfn, 0, (1 << PG.swapbacked) | (1 << PG.active) | (1 << PG.referenced));
   });
 }
 
@@ -267,8 +267,8 @@ function deactivate(mm: AddressSpace, start: number, end: number): void {
     if (!exclusivePage(mm, pfn)) return;
     const flags = fmt.flags(lo, hi) & ~PTE_PRESENT;
     if ((flags & PTE_ACCESSED) !== 0) mm.setPte(slot, va, pfn, flags & ~PTE_ACCESSED);
-    m.clearFlag(pfn, PG.referenced);
-    m.clearFlag(pfn, PG.active);
+    if (m.testFlag(pfn, PG.unevictable)) return;
+    mm.vm.lru.deactivate(pfn);
   });
 }
 
@@ -308,6 +308,9 @@ function punchHole(mm: AddressSpace, shared: SharedAnon, first: number, last: nu
     if (index < first || index >= last) continue;
     shared.pages.delete(index);
     vm.buddy.freePages(pfn, 0);
+  }
+  for (const index of [...shared.swapped.keys()]) {
+    if (index >= first && index < last) vm.swap.shmemFree(shared, index);
   }
 }
 

@@ -193,7 +193,7 @@ export function mlockFutureOk(mm: AddressSpace, bytes: number): boolean {
 export function vmEnoughMemory(vm: VmSystem, pages: number): boolean {
   let totalram = 0;
   for (const zone of vm.buddy.zones) totalram += zone.managed;
-  const totalSwap = 0; // no swap device yet
+  const totalSwap = vm.swap.totalSlots;
   return pages <= totalram + totalSwap;
 }
 
