@@ -50,7 +50,19 @@ export interface BootOptions {
   readonly failslab?: FaultInjection;
   /** Fault injection for page allocations (`fail_page_alloc`). */
   readonly failPageAlloc?: FaultInjection;
+  /**
+   * Who chooses the pages reclaim takes: `'lru-2q'` (the default) is
+   * Linux's own active and inactive lists; `'fifo'`, `'lru'` and `'clock'`
+   * replace them for what-if experiments. (`'opt'` needs the future and is
+   * only for `simulatePolicy`.)
+   */
+  readonly reclaimPolicy?: ReclaimPolicyName;
 }
+
+/** Replacement policies reclaim can run with (`BootOptions.reclaimPolicy`). */
+export const RECLAIM_POLICIES = ['lru-2q', 'fifo', 'lru', 'clock'] as const;
+/** A replacement policy reclaim can run with. */
+export type ReclaimPolicyName = (typeof RECLAIM_POLICIES)[number];
 
 /** `slub_debug=` parsed: debug letters and the caches they apply to. */
 export interface SlubDebugConfig {
@@ -75,6 +87,7 @@ export interface BootConfig {
   readonly slubDebug: SlubDebugConfig | null;
   readonly failslab: FaultInjectionConfig | null;
   readonly failPageAlloc: FaultInjectionConfig | null;
+  readonly reclaimPolicy: ReclaimPolicyName;
 }
 
 const OPTION_NAMES = new Set([
@@ -87,6 +100,7 @@ const OPTION_NAMES = new Set([
   'slubDebug',
   'failslab',
   'failPageAlloc',
+  'reclaimPolicy',
 ]);
 /** slub_debug letters (Documentation/mm/slub.rst); '-' switches debugging off. */
 const SLUB_DEBUG_LETTERS = 'FZPUTAO-';
@@ -254,6 +268,15 @@ export function parseBootOptions(options: BootOptions = {}): BootConfig {
     swap = file === undefined ? { size } : { size, file };
   }
 
+  const reclaimPolicy = given<unknown>(options.reclaimPolicy, 'lru-2q');
+  if (reclaimPolicy === 'opt')
+    throw invalid('reclaimPolicy', "'opt' needs the future; use it with simulatePolicy");
+  if (!isOneOf(reclaimPolicy, RECLAIM_POLICIES))
+    throw invalid(
+      'reclaimPolicy',
+      `${JSON.stringify(reclaimPolicy)} is not one of ${RECLAIM_POLICIES.join(', ')}`,
+    );
+
   const cpus = parseInteger(given<unknown>(options.cpus, 1), 'cpus', 1, MAX_CPUS);
   const seed = parseInteger(given<unknown>(options.seed, 0), 'seed', 0, 2 ** 32 - 1);
   return {
@@ -272,5 +295,6 @@ export function parseBootOptions(options: BootOptions = {}): BootConfig {
       options.failPageAlloc === undefined
         ? null
         : parseFaultInjection(options.failPageAlloc, 'failPageAlloc', seed),
+    reclaimPolicy,
   };
 }

@@ -57,6 +57,7 @@ import { renderMeminfo } from './vm/proc/meminfo.js';
 import { renderVmstat } from './vm/proc/vmstat.js';
 import type { Process } from './vm/process.js';
 import { checkReclaimInvariants } from './vm/reclaim/invariants.js';
+import { createPolicy } from './vm/reclaim/policy/policy.js';
 import { ReclaimSystem, type Shrinker } from './vm/reclaim/reclaim.js';
 import { SwapSystem } from './vm/reclaim/swap.js';
 import { renderSwaps, SwapArea } from './vm/swap/swap-area.js';
@@ -143,7 +144,11 @@ export class Kernel {
         `Adding ${kib}k swap on ${store.description}.  Priority:${this.swap.area.priority} extents:1 across:${kib}k`,
       );
     }
-    this.reclaim = new ReclaimSystem(this.vm, this.swap);
+    const policy =
+      config.reclaimPolicy === 'lru-2q'
+        ? null
+        : createPolicy(config.reclaimPolicy, { capacity: this.memory.frames });
+    this.reclaim = new ReclaimSystem(this.vm, this.swap, policy);
     this.buddy.setReclaimer(this.reclaim);
     this.vm.deferredWork = this.reclaim;
   }

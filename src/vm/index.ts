@@ -37,10 +37,51 @@ export {
   PageTableGeometry,
 } from './page-table.js';
 export { renderMaps, renderProcessFile, renderSmaps, renderStatus } from './proc/index.js';
+export {
+  type MemStats,
+  type MemStatsSources,
+  meminfoValues,
+  memStats,
+  vmstatValues,
+} from './proc/mem-stats.js';
+export {
+  type MemAvailableInput,
+  type MeminfoValues,
+  type ReserveZone,
+  renderMeminfo,
+  siMemAvailable,
+  totalReservePages,
+} from './proc/meminfo.js';
+export { renderVmstat, VMSTAT_ITEMS } from './proc/vmstat.js';
 export { Process, type ProcessState } from './process.js';
 export * from './pte.js';
+export { checkReclaimInvariants } from './reclaim/invariants.js';
+export {
+  LRU_ACTIVE_ANON,
+  LRU_ACTIVE_FILE,
+  LRU_INACTIVE_ANON,
+  LRU_INACTIVE_FILE,
+  LRU_NAMES,
+  LRU_UNEVICTABLE,
+  LruLists,
+  lruOf,
+  NR_LRU_LISTS,
+} from './reclaim/lru.js';
+export { OOM_SCORE_ADJ_MAX, OOM_SCORE_ADJ_MIN, OomKiller, oomBadness } from './reclaim/oom.js';
+export * from './reclaim/policy/index.js';
+export { ReclaimSystem, type Shrinker } from './reclaim/reclaim.js';
+export { AnonVma, type PageOwner, pageOwner, type RmapVisitor, rmapWalk } from './reclaim/rmap.js';
+export { SwapSystem } from './reclaim/swap.js';
+export {
+  DEF_PRIORITY,
+  type ScanControl,
+  SWAP_CLUSTER_MAX,
+  SWAPPINESS,
+  Vmscan,
+} from './reclaim/vmscan.js';
+export * from './swap/index.js';
 export * from './syscalls/index.js';
 export { TLB_GLOBAL, TLB_READ, TLB_USER, TLB_WRITE, Tlb } from './tlb.js';
-export { type RssKind, type SwapHooks, VmSystem } from './vm-system.js';
+export { type DeferredWork, type RssKind, type SwapHooks, VmSystem } from './vm-system.js';
 export * from './vma.js';
 export { VmaTree } from './vma-tree.js';

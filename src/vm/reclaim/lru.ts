@@ -59,8 +59,22 @@ const BIT_ACTIVE = 1 << PG.active;
 const BIT_SWAPBACKED = 1 << PG.swapbacked;
 const BIT_UNEVICTABLE = 1 << PG.unevictable;
 
+/**
+ * Told when a page joins or leaves the evictable lists (not of moves
+ * between them): how a replacement policy chosen at boot follows the pages
+ * reclaim may take (vmscan.ts).
+ */
+export interface LruObserver {
+  /** The page is now on an evictable list. */
+  added(pfn: number): void;
+  /** The page left the evictable lists (freed, or made unevictable). */
+  removed(pfn: number): void;
+}
+
 /** The LRU lists of the machine's one node. */
 export class LruLists {
+  /** Follows membership of the evictable lists; null for none. */
+  observer: LruObserver | null = null;
   /** Newest page of each list, -1 when empty. */
   readonly head = new Int32Array(NR_LRU_LISTS).fill(-1);
   /** Oldest page of each list (where reclaim scans), -1 when empty. */
@@ -95,12 +109,16 @@ export class LruLists {
    * @throws KernelBug if the page is already on a list.
    */
   add(pfn: number): void {
-    this.link(pfn, this.checkOff('add', pfn), true);
+    const lru = this.checkOff('add', pfn);
+    this.link(pfn, lru, true);
+    if (lru !== LRU_UNEVICTABLE) this.observer?.added(pfn);
   }
 
   /** `lruvec_add_folio_tail`: as {@link add}, at the tail (the next to be scanned). */
   addTail(pfn: number): void {
-    this.link(pfn, this.checkOff('addTail', pfn), false);
+    const lru = this.checkOff('addTail', pfn);
+    this.link(pfn, lru, false);
+    if (lru !== LRU_UNEVICTABLE) this.observer?.added(pfn);
   }
 
   /**
@@ -110,8 +128,10 @@ export class LruLists {
    */
   del(pfn: number): void {
     if (!this.onLru(pfn)) throw new KernelBug(`lru del: pfn ${pfn} is not on an LRU list`);
-    this.unlink(pfn, this.lruOf(pfn));
+    const lru = this.lruOf(pfn);
+    this.unlink(pfn, lru);
     this.m.flags[pfn] = (this.m.flags[pfn] as number) & ~BIT_LRU;
+    if (lru !== LRU_UNEVICTABLE) this.observer?.removed(pfn);
   }
 
   /**
@@ -133,10 +153,17 @@ export class LruLists {
    */
   move(pfn: number, setBits: number, clearBits: number): void {
     const onList = this.onLru(pfn);
-    if (onList) this.unlink(pfn, this.lruOf(pfn));
+    const from = this.lruOf(pfn);
+    if (onList) this.unlink(pfn, from);
     const m = this.m;
     m.flags[pfn] = ((m.flags[pfn] as number) & ~clearBits) | setBits;
-    if (onList) this.link(pfn, this.lruOf(pfn), true);
+    if (!onList) return;
+    const to = this.lruOf(pfn);
+    this.link(pfn, to, true);
+    if (this.observer !== null && (from === LRU_UNEVICTABLE) !== (to === LRU_UNEVICTABLE)) {
+      if (to === LRU_UNEVICTABLE) this.observer.removed(pfn);
+      else this.observer.added(pfn);
+    }
   }
 
   /** `folio_activate`: an inactive page moves to the head of the active list. */

@@ -31,6 +31,7 @@ import { KernelBug } from '../../page/errors.js';
 import type { DeferredWork, VmSystem } from '../vm-system.js';
 import { LRU_ACTIVE_ANON, LRU_ACTIVE_FILE, LRU_INACTIVE_ANON, LRU_INACTIVE_FILE } from './lru.js';
 import { OomKiller } from './oom.js';
+import type { ReplacementPolicy } from './policy/policy.js';
 import type { SwapSystem } from './swap.js';
 import { DEF_PRIORITY, type ScanControl, SWAP_CLUSTER_MAX, Vmscan } from './vmscan.js';
 
@@ -73,8 +74,10 @@ export class ReclaimSystem implements Reclaimer, DeferredWork {
     readonly vm: VmSystem,
     /** The swap layer, or null without swap. */
     readonly swap: SwapSystem | null,
+    /** A replacement policy for what-if runs, instead of the kernel's lists; null for Linux's. */
+    policy: ReplacementPolicy | null = null,
   ) {
-    this.vmscan = new Vmscan(vm, vm.lru, swap);
+    this.vmscan = new Vmscan(vm, vm.lru, swap, policy);
     this.oom = new OomKiller(vm, swap === null ? 0 : swap.area.total);
     const events = vm.buddy.events;
     this.pageoutrunSlot = events.register('pageoutrun');

@@ -30,6 +30,15 @@
  * Counters: `pgscan_*`/`pgsteal_*` (kswapd or direct, anon or file),
  * `pgrefill`, `pgactivate`, `pgdeactivate`, `pglazyfreed`. Zones above
  * the request's highest zone are skipped (`isolate_lru_folios`).
+ *
+ * What-if: with a replacement policy chosen at boot (`reclaimPolicy`:
+ * FIFO, LRU or CLOCK from policy/), the policy picks the victims instead of
+ * the active/inactive lists, which are still kept for /proc. It learns of
+ * use as hardware allows, through reference bits (PTE accessed bits and
+ * PG_referenced, tested and cleared by `referenced`); LRU, which needs to
+ * see every access, is approximated by moving a victim found referenced to
+ * the most recently used end. The chosen page is then reclaimed as above,
+ * and goes back to the policy if it cannot be.
  */
 import { __GFP_FS, __GFP_IO, type Gfp } from '../../gfp/flags.js';
 import { KernelError } from '../../page/errors.js';
@@ -45,8 +54,10 @@ import {
   LRU_ACTIVE_FILE,
   LRU_INACTIVE_ANON,
   LRU_INACTIVE_FILE,
+  LRU_UNEVICTABLE,
   type LruLists,
 } from './lru.js';
+import type { ReplacementPolicy } from './policy/policy.js';
 import { pageOwner, type RmapVisitor, rmapWalk } from './rmap.js';
 import type { SwapSystem } from './swap.js';
 
@@ -157,13 +168,31 @@ export class Vmscan {
   private readonly dirtyCheck: DirtyVisitor;
   private readonly unmapper: UnmapVisitor;
   private readonly slots: Record<string, number>;
+  /** Tests and clears a page's reference bits, for a policy's `evict`. */
+  private readonly referencedFn: (pfn: number) => boolean;
 
   constructor(
     readonly vm: VmSystem,
     readonly lru: LruLists,
     /** The swap layer, or null without swap (anonymous pages cannot be reclaimed). */
     readonly swap: SwapSystem | null,
+    /** A replacement policy that chooses victims instead of the kernel's lists (what-if), or null. */
+    readonly policy: ReplacementPolicy | null = null,
   ) {
+    this.referencedFn = (pfn) => {
+      const young = this.checkReferences(pfn).ptes > 0;
+      return vm.buddy.memMap.testAndClearFlag(pfn, PG.referenced) || young;
+    };
+    if (policy !== null) {
+      lru.observer = {
+        added: (pfn) => {
+          if (!policy.has(pfn)) policy.insert(pfn);
+        },
+        removed: (pfn) => {
+          if (policy.has(pfn)) policy.remove(pfn);
+        },
+      };
+    }
     this.referenced = new ReferencedVisitor(vm);
     this.dirtyCheck = new DirtyVisitor(vm);
     this.unmapper = new UnmapVisitor(vm);
@@ -196,6 +225,10 @@ export class Vmscan {
    * freed to `sc.nrReclaimed`.
    */
   shrinkNode(sc: ScanControl): void {
+    if (this.policy !== null) {
+      this.shrinkByPolicy(sc, this.policy);
+      return;
+    }
     const lru = this.lru;
     const nr = this.getScanCount(sc);
     while (
@@ -343,12 +376,9 @@ export class Vmscan {
    * reclaim it. A kept page moves to the head of its list.
    */
   shrinkFolio(pfn: number, sc: ScanControl): Outcome {
-    const vm = this.vm;
-    const m = vm.buddy.memMap;
+    const m = this.vm.buddy.memMap;
     const lru = this.lru;
-    const owner = pageOwner(vm, pfn);
-    const cacheRef = owner === 'anon' ? (m.testFlag(pfn, PG.swapcache) ? 1 : 0) : 1;
-    if ((m.refcount[pfn] as number) !== (m.mapcount[pfn] as number) + cacheRef) {
+    if (this.isBusy(pfn)) {
       lru.rotate(pfn); // busy: someone holds it beyond its mappings
       return Outcome.Kept;
     }
@@ -369,7 +399,68 @@ export class Vmscan {
       lru.rotate(pfn);
       return Outcome.Kept;
     }
-    switch (owner) {
+    return this.reclaimFolio(pfn, sc);
+  }
+
+  /**
+   * The what-if path: as many victims as `getScanCount` would scan, chosen
+   * by the policy. Pages reclaim may not take now (another zone, anonymous
+   * without swap) go back to the policy unscanned.
+   */
+  private shrinkByPolicy(sc: ScanControl, policy: ReplacementPolicy): void {
+    const nr = this.getScanCount(sc);
+    let budget = (nr[0] as number) + (nr[1] as number) + (nr[2] as number) + (nr[3] as number);
+    const m = this.vm.buddy.memMap;
+    const events = this.vm.buddy.events;
+    const canAnon = this.canReclaimAnon();
+    for (let tries = policy.size; tries > 0 && budget > 0; tries--) {
+      if (sc.nrReclaimed >= sc.nrToReclaim) break;
+      const pfn = policy.evict(this.referencedFn);
+      if (pfn < 0) break;
+      // LRU sees no accesses in a real machine: a referenced victim becomes the most recent.
+      if (policy.needsEveryAccess && this.referencedFn(pfn)) {
+        policy.insert(pfn);
+        continue;
+      }
+      const anon = m.testFlag(pfn, PG.swapbacked);
+      if (this.vm.buddy.zoneOf(pfn).index > sc.reclaimIdx || (anon && !canAnon)) {
+        policy.insert(pfn);
+        continue;
+      }
+      budget--;
+      sc.nrScanned++;
+      events.add(this.slots[sc.kswapd ? 'pgscan_kswapd' : 'pgscan_direct'] as number, 1);
+      events.add(this.slots[anon ? 'pgscan_anon' : 'pgscan_file'] as number, 1);
+      const busy = this.isBusy(pfn);
+      const locked = !busy && this.checkReferences(pfn).locked;
+      if (locked) this.cullMlocked(pfn);
+      const outcome = busy || locked ? Outcome.Kept : this.reclaimFolio(pfn, sc);
+      if (outcome === Outcome.Reclaimed) {
+        sc.nrReclaimed++;
+        events.add(this.slots[sc.kswapd ? 'pgsteal_kswapd' : 'pgsteal_direct'] as number, 1);
+        events.add(this.slots[anon ? 'pgsteal_anon' : 'pgsteal_file'] as number, 1);
+      } else if (
+        this.lru.onLru(pfn) &&
+        this.lru.lruOf(pfn) !== LRU_UNEVICTABLE &&
+        !policy.has(pfn)
+      ) {
+        policy.insert(pfn);
+      }
+    }
+  }
+
+  /** Whether someone holds the page beyond its mappings and its cache. */
+  private isBusy(pfn: number): boolean {
+    const m = this.vm.buddy.memMap;
+    const owner = pageOwner(this.vm, pfn);
+    const cacheRef = owner === 'anon' ? (m.testFlag(pfn, PG.swapcache) ? 1 : 0) : 1;
+    return (m.refcount[pfn] as number) !== (m.mapcount[pfn] as number) + cacheRef;
+  }
+
+  /** Reclaims a page chosen for reclaim, by what owns it. */
+  private reclaimFolio(pfn: number, sc: ScanControl): Outcome {
+    const m = this.vm.buddy.memMap;
+    switch (pageOwner(this.vm, pfn)) {
       case 'anon':
         return m.testFlag(pfn, PG.swapbacked)
           ? this.reclaimAnon(pfn, sc)
