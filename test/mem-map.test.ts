@@ -6,6 +6,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
+  ALLOC_ORDER_SHIFT,
   KernelBug,
   MemMap,
   PAGE_FLAG_NAMES,
@@ -518,9 +519,14 @@ describe('named flag helpers', () => {
     m.flags[2] = PAGE_FLAGS_MASK;
     expect(m.flagNames(2)).toEqual([...PAGE_FLAG_NAMES]);
     expect(PAGE_FLAG_NAMES).toEqual(Object.keys(PG));
-    expect(PAGE_FLAG_NAMES.map((n) => PG[n])).toEqual(
-      Array.from({ length: PAGE_FLAG_NAMES.length }, (_, i) => i),
-    );
+    // Bit numbers rise with the names, stay below the page type and leave the allocation order's bits free.
+    const bits = PAGE_FLAG_NAMES.map((n) => PG[n]);
+    expect(bits).toEqual([...bits].sort((a, b) => a - b));
+    expect(new Set(bits).size).toBe(bits.length);
+    for (const bit of bits) {
+      expect(bit).toBeLessThan(PAGE_TYPE_SHIFT);
+      expect(bit >= ALLOC_ORDER_SHIFT && bit < ALLOC_ORDER_SHIFT + 4).toBe(false);
+    }
   });
 });
 

@@ -1432,6 +1432,7 @@ describe('swapped-out pages (swap entries in PTEs)', () => {
         throw new Error('no shmem swap-in expected');
       },
       shmemFree: () => {},
+      readahead: () => false,
     };
     return freed;
   }

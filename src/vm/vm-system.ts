@@ -47,6 +47,12 @@ export interface SwapHooks {
   shmemSwapIn(shared: SharedAnon, index: number): number;
   /** A shmem object dropped swapped-out offset `index`. */
   shmemFree(shared: SharedAnon, index: number): void;
+  /**
+   * `swapin_readahead` for MADV_WILLNEED: reads the page of `entry`, held
+   * by the PTE of `va` in `vma`, into the swap cache without mapping it.
+   * Returns false when memory is short (nothing changes).
+   */
+  readahead(mm: AddressSpace, vma: Vma, va: number, entry: SwapEntry): boolean;
 }
 
 const NO_SWAP: SwapHooks = {
@@ -64,15 +70,21 @@ const NO_SWAP: SwapHooks = {
     throw new KernelBug('shmem fault: a swapped-out page with no swap configured');
   },
   shmemFree() {},
+  readahead() {
+    throw new KernelBug('madvise: a swap entry with no swap configured');
+  },
 };
 
 /**
- * Work the kernel does on the way back to user space, when no operation is
- * in progress (reclaim/reclaim.ts: kswapd and the OOM reaper).
+ * What reclaim (reclaim/reclaim.ts) offers the rest of the VM layer: the
+ * work it defers to the way back to user space (kswapd, the OOM reaper),
+ * and reclaim of chosen pages for MADV_PAGEOUT.
  */
 export interface DeferredWork {
   /** Runs whatever is pending; cheap when nothing is. */
   run(): void;
+  /** `reclaim_pages`: reclaims the given pages whatever their references; returns how many were freed. */
+  reclaimPages(pfns: readonly number[]): number;
 }
 
 /** Which RSS counter a mapped page counts in. */

@@ -162,6 +162,11 @@ export class ReclaimSystem implements Reclaimer, DeferredWork {
     if (this.kswapdWoken) this.kswapd();
   }
 
+  /** `reclaim_pages` (MADV_PAGEOUT): reclaims the pages whatever their references. */
+  reclaimPages(pfns: readonly number[]): number {
+    return this.vmscan.reclaimPages(pfns);
+  }
+
   /** Whether kswapd has been woken and not yet run. */
   get kswapdPending(): boolean {
     return this.kswapdWoken;

@@ -95,19 +95,8 @@ export class SwapSystem implements SwapHooks {
       // slot (this PTE holds a count on it) alone.
       if (fresh === null) return vm.outOfMemory(mm, va);
       pfn = fresh;
-      area.readPage(off, vm.memory, pfn);
-      vm.buddy.events.add(this.pswpin, 1);
+      this.readIntoCache(mm, vma, va, off, pfn);
       vm.buddy.events.add(this.pgmajfault, 1);
-      // The allocation's reference becomes the swap cache's.
-      area.cacheAdd(off, pfn);
-      m.setFlag(pfn, PG.swapbacked);
-      m.setFlag(pfn, PG.anon);
-      m.setFlag(pfn, PG.uptodate);
-      m.setFlag(pfn, PG.swapcache);
-      m.private[pfn] = off;
-      m.mapping[pfn] = mm.anonVma.id;
-      m.index[pfn] = (vma.pgoff + (va - vma.start) / vm.arch.pageSize) >>> 0;
-      this.lru.add(pfn);
     }
     m.getPage(pfn);
     m.mapcount[pfn] = (m.mapcount[pfn] as number) + 1;
@@ -123,6 +112,37 @@ export class SwapSystem implements SwapHooks {
     }
     mm.setPte(slot, va, pfn, pteFlagsFor(vma, writable));
     return 0;
+  }
+
+  /** `swapin_readahead` (MADV_WILLNEED): the page of `entry` into the swap cache, unmapped. */
+  readahead(mm: AddressSpace, vma: Vma, va: number, entry: SwapEntry): boolean {
+    const area = this.area;
+    const off = entry.offset;
+    if (entry.type !== area.type || off < 1 || off > area.total || area.count(off) === 0)
+      return false;
+    if (area.cacheLookup(off) >= 0) return true;
+    const vm = this.vm;
+    const pfn = vm.buddy.allocPages(GFP_HIGHUSER_MOVABLE, 0);
+    if (pfn === null) return false;
+    this.readIntoCache(mm, vma, va, off, pfn);
+    return true;
+  }
+
+  /** `swap_read_folio` into a new page that joins the swap cache (its reference is the cache's). */
+  private readIntoCache(mm: AddressSpace, vma: Vma, va: number, off: number, pfn: number): void {
+    const vm = this.vm;
+    const m = vm.buddy.memMap;
+    this.area.readPage(off, vm.memory, pfn);
+    vm.buddy.events.add(this.pswpin, 1);
+    this.area.cacheAdd(off, pfn);
+    m.setFlag(pfn, PG.swapbacked);
+    m.setFlag(pfn, PG.anon);
+    m.setFlag(pfn, PG.uptodate);
+    m.setFlag(pfn, PG.swapcache);
+    m.private[pfn] = off;
+    m.mapping[pfn] = mm.anonVma.id;
+    m.index[pfn] = (vma.pgoff + (va - vma.start) / vm.arch.pageSize) >>> 0;
+    this.lru.add(pfn);
   }
 
   /** `swap_duplicate`: fork copied a PTE holding `entry`. */

@@ -40,7 +40,7 @@
  * the most recently used end. The chosen page is then reclaimed as above,
  * and goes back to the policy if it cannot be.
  */
-import { __GFP_FS, __GFP_IO, type Gfp } from '../../gfp/flags.js';
+import { __GFP_FS, __GFP_IO, GFP_KERNEL, type Gfp } from '../../gfp/flags.js';
 import { KernelError } from '../../page/errors.js';
 import { PG } from '../../page/page-flags.js';
 import type { AddressSpace } from '../address-space.js';
@@ -447,6 +447,35 @@ export class Vmscan {
         policy.insert(pfn);
       }
     }
+  }
+
+  /**
+   * `reclaim_pages`: reclaims each page that is still on an evictable list,
+   * ignoring its references (`shrink_folio_list` with `ignore_references`).
+   * Returns how many were freed.
+   */
+  reclaimPages(pfns: readonly number[]): number {
+    const m = this.vm.buddy.memMap;
+    const sc: ScanControl = {
+      nrToReclaim: pfns.length,
+      nrReclaimed: 0,
+      nrScanned: 0,
+      gfp: GFP_KERNEL,
+      reclaimIdx: this.vm.buddy.zones.length - 1,
+      priority: DEF_PRIORITY,
+      kswapd: false,
+    };
+    const canAnon = this.canReclaimAnon();
+    for (const pfn of pfns) {
+      if (!this.lru.onLru(pfn) || m.testFlag(pfn, PG.unevictable) || this.isBusy(pfn)) continue;
+      if (m.testFlag(pfn, PG.swapbacked) && !canAnon) continue;
+      if (this.checkReferences(pfn).locked) {
+        this.cullMlocked(pfn);
+        continue;
+      }
+      if (this.reclaimFolio(pfn, sc) === Outcome.Reclaimed) sc.nrReclaimed++;
+    }
+    return sc.nrReclaimed;
   }
 
   /** Whether someone holds the page beyond its mappings and its cache. */

@@ -30,12 +30,14 @@
  *   the range are unmapped from every process mapping them and freed, and
  *   read back as zero. EINVAL for private memory, EINVAL on VM_LOCKED.
  * - MADV_WILLNEED reads ahead what is not in memory: a file's pages into
- *   the page cache (not mapped); for anonymous memory that is swap-in, and
- *   nothing is swapped out yet, so it changes nothing (Linux does not
- *   prefault anonymous memory for it either).
+ *   the page cache, swapped-out anonymous pages into the swap cache
+ *   (`swapin_readahead`), neither mapped; the next fault finds them there
+ *   without I/O. Linux does not prefault anonymous memory for it.
  * - MADV_COLD and MADV_PAGEOUT deactivate the pages (PTE accessed bits and
  *   PG_referenced/PG_active cleared on pages this mapping alone uses);
- *   without swap, PAGEOUT can reclaim no anonymous page. EINVAL on VM_LOCKED.
+ *   PAGEOUT then reclaims them at once whatever their references
+ *   (`reclaim_pages`): anonymous pages go to swap (without swap they stay),
+ *   file pages are written back if dirty and dropped. EINVAL on VM_LOCKED.
  * - MADV_POPULATE_READ and MADV_POPULATE_WRITE prefault the range as reads
  *   or writes (`faultin_page_range`): ENOMEM at unmapped space or when
  *   memory runs out, EINVAL when the VMA does not allow the access, EFAULT
@@ -169,17 +171,19 @@ function adviseVma(mm: AddressSpace, vma: Vma, start: number, end: number, advic
     case MADV_REMOVE:
       return madviseRemove(mm, vma, start, end);
     case MADV_WILLNEED: {
-      // Files read ahead into the page cache; for anonymous memory this is
-      // swap-in read-ahead, and nothing is swapped out yet.
+      // Files read ahead into the page cache; swapped-out anonymous pages into the swap cache.
       const file = fileMappingOf(vma);
       if (file !== null) readaheadFile(mm.vm, vma, file, start, end);
+      else if (vma.backing.shared === null) readaheadSwap(mm, vma, start, end);
       return 0;
     }
     case MADV_COLD:
-    case MADV_PAGEOUT:
+    case MADV_PAGEOUT: {
       if ((vma.flags & VM_LOCKED) !== 0) return err('EINVAL');
-      deactivate(mm, start, end);
+      const pages = deactivate(mm, start, end);
+      if (advice === MADV_PAGEOUT) mm.vm.deferredWork?.reclaimPages(pages);
       return 0;
+    }
     case MADV_DONTNEED:
     case MADV_DONTNEED_LOCKED:
     case MADV_FREE: {
@@ -211,6 +215,17 @@ function adviseVma(mm: AddressSpace, vma: Vma, start: number, end: number, advic
   const r = modifyVmaFlags(mm, vma, start, end, newFlags);
   // Running out of VMAs is a temporary shortage of kernel resources to madvise.
   return typeof r === 'number' ? err('EAGAIN') : 0;
+}
+
+/** `madvise_willneed` on anonymous memory: every swapped-out page of the range is read into the swap cache. */
+function readaheadSwap(mm: AddressSpace, vma: Vma, start: number, end: number): void {
+  const vm = mm.vm;
+  mm.forEachPteSlot(start, end, (va, slot) => {
+    const lo = vm.geo.readLo(slot);
+    const hi = vm.geo.readHi(slot);
+    if ((lo | hi) === 0 || vm.geo.format.present(lo, hi)) return;
+    vm.swap.readahead(mm, vma, va, pteToSwapEntry(vm.arch, lo, hi));
+  });
 }
 
 /** Whether a frame is mapped by this mapping alone (`!folio_maybe_mapped_shared`), and is not the zero page. */
@@ -254,11 +269,16 @@ function lazyFree(mm: AddressSpace, start: number, end: number): void {
   });
 }
 
-/** `madvise_cold_or_pageout_pte_range` without reclaim: old PTEs, inactive pages. */
-function deactivate(mm: AddressSpace, start: number, end: number): void {
+/**
+ * `madvise_cold_or_pageout_pte_range`: old PTEs and inactive pages, for the
+ * pages this mapping alone uses; returns those pages (what MADV_PAGEOUT
+ * then reclaims).
+ */
+function deactivate(mm: AddressSpace, start: number, end: number): number[] {
   const geo = mm.vm.geo;
   const fmt = geo.format;
   const m = mm.vm.buddy.memMap;
+  const pages: number[] = [];
   mm.forEachPteSlot(start, end, (va, slot) => {
     const lo = geo.readLo(slot);
     const hi = geo.readHi(slot);
@@ -269,7 +289,9 @@ function deactivate(mm: AddressSpace, start: number, end: number): void {
     if ((flags & PTE_ACCESSED) !== 0) mm.setPte(slot, va, pfn, flags & ~PTE_ACCESSED);
     if (m.testFlag(pfn, PG.unevictable)) return;
     mm.vm.lru.deactivate(pfn);
+    pages.push(pfn);
   });
+  return pages;
 }
 
 /**
