@@ -25,3 +25,20 @@ it('shows examples/readme.ts and runs it', async () => {
   expect(printed).toContain('GFP_KERNEL|__GFP_ZERO');
   expect(printed).toContain('[stack]');
 });
+
+it('shows examples/swap.ts as the memory-pressure example and runs it', async () => {
+  const readme = readFileSync(join(root, 'README.md'), 'utf8');
+  const shown = /## Memory pressure\n\n```ts\n([\s\S]*?)```/.exec(readme)?.[1] ?? '';
+  const source = readFileSync(join(root, 'examples', 'swap.ts'), 'utf8');
+  const body = source
+    .replace(/^\/\*\*[\s\S]*?\*\/\n/, '')
+    .replace("from '../src/index.js';", "from 'mmsim';");
+  expect(shown).toBe(body);
+  const log = vi.spyOn(console, 'log').mockImplementation(() => {});
+  await import('../examples/swap.js');
+  const calls = log.mock.calls.map((args) => args[0] as unknown);
+  log.mockRestore();
+  expect(calls[0]).toBe(1);
+  expect(String(calls[1])).toMatch(/^Filename\t+Type[\s\S]*partition\t\d+\t+[1-9]\d*\t/);
+  expect(calls[2]).toEqual({ hits: 5, misses: 7 });
+});
