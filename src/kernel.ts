@@ -119,6 +119,8 @@ export class Kernel {
       log: this.log,
       events: this.events,
       failPageAlloc: config.failPageAlloc,
+      // Warnings name the task that allocated, as `current->comm` does.
+      comm: () => this.vm?.current?.name ?? 'swapper/0',
     });
     this.slab = createSlabAllocator(config.slab, this.buddy, {
       failslab: config.failslab,

@@ -209,6 +209,9 @@ function mayOom(
   // out_of_memory does not kill for requests that cannot reach the filesystem; it reports progress so they retry.
   if ((gfp & __GFP_FS) === 0) return { pfn: -1, progress: true };
   const killed = host.reclaimer.outOfMemory(gfp, order);
+  // The victim's frames went to the per-CPU lists, which the watermark check does not see:
+  // drain them so the retry finds them (Linux shrinks pcp high while reclaim runs, to the same end).
+  if (killed) host.drainAllPages();
   if (!killed && (gfp & __GFP_NOFAIL) !== 0) {
     const last = host.getPageFromFreelist(gfp, order, ALLOC_NO_WATERMARKS, highest, mt);
     return { pfn: last, progress: true };

@@ -26,10 +26,13 @@ import type { BuddyAllocator } from '../buddy/buddy-allocator.js';
 import { listAddTail, listDel } from '../buddy/page-list.js';
 import {
   __GFP_COMP,
+  __GFP_DIRECT_RECLAIM,
   __GFP_DMA,
   __GFP_NOFAIL,
+  __GFP_NOMEMALLOC,
   __GFP_NORETRY,
   __GFP_NOWARN,
+  __GFP_RECLAIM,
   __GFP_RECLAIMABLE,
   __GFP_ZERO,
   type Gfp,
@@ -363,11 +366,14 @@ export class SlubCache extends SlabCacheBase implements ObjectChecks {
     const buddy = this.slub.buddy;
     const flags = this.slub.fixGfp((gfp & GFP_RECLAIM_MASK) | this.allocGfp);
     let order = this.order;
-    let head = buddy.allocPages(
-      ((flags | __GFP_NOWARN | __GFP_NORETRY) & ~__GFP_NOFAIL) | (order > 0 ? __GFP_COMP : 0),
-      order,
-    );
-    if (head === null && this.minOrder < order) {
+    // The preferred order may fail quietly; above the minimum it does not even reclaim.
+    let first = (flags | __GFP_NOWARN | __GFP_NORETRY) & ~__GFP_NOFAIL;
+    if ((first & __GFP_DIRECT_RECLAIM) !== 0 && order > this.minOrder) {
+      first = (first | __GFP_NOMEMALLOC) & ~__GFP_RECLAIM;
+    }
+    let head = buddy.allocPages(first | (order > 0 ? __GFP_COMP : 0), order);
+    if (head === null) {
+      // The fallback at the minimum order carries the caller's own flags (and may reach the OOM killer).
       order = this.minOrder;
       head = buddy.allocPages(flags | (order > 0 ? __GFP_COMP : 0), order);
     }
