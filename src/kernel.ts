@@ -52,7 +52,7 @@ import { Vfs } from './vm/fs/vfs.js';
 import { Pkmap } from './vm/highmem.js';
 import { checkVmInvariants } from './vm/invariants.js';
 import { renderProcessFile } from './vm/proc/index.js';
-import { meminfoValues, vmstatValues } from './vm/proc/mem-stats.js';
+import { meminfoValues, pageStatSnapshot, vmstatValues } from './vm/proc/mem-stats.js';
 import { renderMeminfo } from './vm/proc/meminfo.js';
 import { renderVmstat } from './vm/proc/vmstat.js';
 import type { Process } from './vm/process.js';
@@ -152,6 +152,13 @@ export class Kernel {
         : createPolicy(config.reclaimPolicy, { capacity: this.memory.frames });
     this.reclaim = new ReclaimSystem(this.vm, this.swap, policy);
     this.buddy.setReclaimer(this.reclaim);
+    this.buddy.pageStats = () =>
+      pageStatSnapshot({
+        buddy: this.buddy,
+        vm: this.vm,
+        caches: this.slab.caches,
+        swap: this.swap,
+      });
     this.vm.deferredWork = this.reclaim;
   }
 

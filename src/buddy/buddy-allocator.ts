@@ -102,6 +102,16 @@ const BAD_FLAGS_AT_FREE =
 /** Flags a page on an LRU list carries, cleared when it leaves the list to be freed. */
 const LRU_FLAGS = (1 << PG.lru) | (1 << PG.active) | (1 << PG.unevictable) | (1 << PG.mlocked);
 
+/**
+ * Page-state items of the layers above the allocator, as /proc/zoneinfo
+ * prints them: per node (`nr_inactive_anon`, ...) and per zone
+ * (`nr_zone_inactive_anon`, ...); undefined for items they do not keep.
+ */
+export interface PageStatSnapshot {
+  node(item: string): number | undefined;
+  zone(zone: Zone, item: string): number | undefined;
+}
+
 /** Options of a `BuddyAllocator`. */
 export interface BuddyAllocatorOptions {
   /** Architecture profile or its name (default `'x86_64'`); its page size must match the memory's. */
@@ -157,6 +167,12 @@ export class BuddyAllocator implements SlowPathHost {
    * not be freed.
    */
   lruRelease: ((pfn: number) => void) | null = null;
+  /**
+   * Page-state counters kept by the layers above (LRU sizes, anonymous and
+   * file pages, the swap cache), for /proc/zoneinfo: a snapshot taken once
+   * per rendering, or null when only the allocator's own counters exist.
+   */
+  pageStats: (() => PageStatSnapshot) | null = null;
   private readonly ctx: FreeAreaContext;
   private readonly failPageAlloc: FaultInjector | null;
   /** @internal */

@@ -66,12 +66,14 @@
  *   it: frames in free blocks of order >= pageblock_order, except on the
  *   Isolate lists; `nr_free_cma` is 0 (no CMA).
  * - The other zone items are per-zone counters that the page allocator
- *   does not keep. They are read from `buddy.events` under the item's name
- *   with Linux's zone suffix (`nr_mlock_normal`, `nr_zone_active_anon_dma32`,
- *   the suffixes of `pgalloc_<zone>`), and are 0 while no layer counts
- *   them.
- * - The per-node items are node-wide (= system-wide: one node) counters,
- *   read from `buddy.events` by name; counters not yet modelled print 0.
+ *   does not keep: the layer above provides what it keeps (the LRU list
+ *   sizes per zone) through `buddy.pageStats`; the rest are read from
+ *   `buddy.events` under the item's name with Linux's zone suffix
+ *   (`nr_mlock_normal`, the suffixes of `pgalloc_<zone>`), and are 0 while
+ *   no layer counts them.
+ * - The per-node items are node-wide (= system-wide: one node) counters:
+ *   `buddy.pageStats` first (LRU sizes, anonymous, file, shmem and swap
+ *   cache pages), then `buddy.events` by name; the rest print 0.
  * - `boost` is 0: mmsim does not boost watermarks.
  * - `vm stats threshold` is `calculate_normal_threshold`:
  *   min(125, 2 * fls(cpus) * (1 + fls(managed >> (27 - PAGE_SHIFT)))).
@@ -81,7 +83,7 @@
  */
 
 import { MIGRATE_TYPES, MigrateType } from '../../gfp/migratetype.js';
-import type { BuddyAllocator } from '../buddy-allocator.js';
+import type { BuddyAllocator, PageStatSnapshot } from '../buddy-allocator.js';
 import {
   MAX_ORDER,
   PCP_BATCH,
@@ -189,7 +191,14 @@ function statLine(name: string, value: number): string {
 }
 
 /** A zone stat item's value (see the file comment for the sources). */
-function zoneStat(buddy: BuddyAllocator, zone: Zone, item: string): number {
+function zoneStat(
+  buddy: BuddyAllocator,
+  stats: PageStatSnapshot | null,
+  zone: Zone,
+  item: string,
+): number {
+  const kept = stats?.zone(zone, item);
+  if (kept !== undefined) return kept;
   switch (item) {
     case 'nr_free_pages':
       return zone.freePages;
@@ -230,13 +239,15 @@ function zoneStat(buddy: BuddyAllocator, zone: Zone, item: string): number {
  */
 export function renderZoneinfo(buddy: BuddyAllocator): string {
   const firstPopulated = buddy.zones.find((zone) => zone.present > 0);
+  const stats = buddy.pageStats?.() ?? null;
   const pageShift = buddy.arch.pageShift;
   let out = '';
   for (const zone of buddy.zones) {
     out += `Node 0, zone ${zone.name.padStart(8)}`;
     if (zone === firstPopulated) {
       out += '\n  per-node stats';
-      for (const item of NODE_STAT_ITEMS) out += statLine(item, buddy.events.get(item));
+      for (const item of NODE_STAT_ITEMS)
+        out += statLine(item, stats?.node(item) ?? buddy.events.get(item));
     }
     out +=
       `\n  pages free     ${zone.freePages}` +
@@ -256,7 +267,7 @@ export function renderZoneinfo(buddy: BuddyAllocator): string {
       out += '\n';
       continue;
     }
-    for (const item of ZONE_STAT_ITEMS) out += statLine(item, zoneStat(buddy, zone, item));
+    for (const item of ZONE_STAT_ITEMS) out += statLine(item, zoneStat(buddy, stats, zone, item));
     // One node: every allocation is a local hit (NUMA_HIT and NUMA_LOCAL count pages).
     const allocated = buddy.events.get(`pgalloc_${zoneSuffix(zone)}`);
     for (const item of NUMA_STAT_ITEMS) {

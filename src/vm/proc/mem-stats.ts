@@ -10,7 +10,8 @@
  * O(pages on the lists) per read of /proc and nothing on the paths that
  * map pages.
  */
-import type { BuddyAllocator } from '../../buddy/buddy-allocator.js';
+import type { BuddyAllocator, PageStatSnapshot } from '../../buddy/buddy-allocator.js';
+import type { Zone } from '../../buddy/zone.js';
 import { PG } from '../../page/page-flags.js';
 import type { KmemCache } from '../../slab/kmem-cache.js';
 import { SLAB_RECLAIM_ACCOUNT } from '../../slab/slab-flags.js';
@@ -251,15 +252,9 @@ export function meminfoValues(src: MemStatsSources): MeminfoValues {
   return v;
 }
 
-/**
- * The value of each /proc/vmstat item: event counters from the machine's
- * `VmEvents`, page-state items from {@link memStats}; items mmsim does not
- * model read 0.
- */
-export function vmstatValues(src: MemStatsSources): (name: string) => number {
-  const s = memStats(src);
+/** The page-state items (`enum node_stat_item` and the LRU zone items) as a map. */
+function pageStateItems(src: MemStatsSources, s: MemStats): Map<string, number> {
   const { buddy, vm } = src;
-  const lru = vm.lru;
   const gauges = new Map<string, number>([
     ['nr_free_pages', s.free],
     ['nr_inactive_anon', s.lru[LRU_INACTIVE_ANON] as number],
@@ -280,7 +275,32 @@ export function vmstatValues(src: MemStatsSources): (name: string) => number {
     ['nr_memmap_boot_pages', Math.ceil(buddy.memMap.bytes / vm.arch.pageSize)],
   ]);
   for (let l = 0; l < NR_LRU_LISTS; l++) gauges.set(`nr_zone_${LRU_NAMES[l]}`, s.lru[l] as number);
-  void lru;
-  const events = buddy.events;
+  return gauges;
+}
+
+/**
+ * The value of each /proc/vmstat item: event counters from the machine's
+ * `VmEvents`, page-state items from {@link memStats}; items mmsim does not
+ * model read 0.
+ */
+export function vmstatValues(src: MemStatsSources): (name: string) => number {
+  const gauges = pageStateItems(src, memStats(src));
+  const events = src.buddy.events;
   return (name) => gauges.get(name) ?? events.get(name);
+}
+
+/**
+ * The page-state items /proc/zoneinfo prints, per node and per zone (the
+ * LRU sizes of each zone), for `BuddyAllocator.pageStats`.
+ */
+export function pageStatSnapshot(src: MemStatsSources): PageStatSnapshot {
+  const gauges = pageStateItems(src, memStats(src));
+  const lru = src.vm.lru;
+  return {
+    node: (item) => (item.startsWith('nr_zone_') ? undefined : gauges.get(item)),
+    zone: (zone: Zone, item: string) => {
+      const l = LRU_NAMES.findIndex((name) => item === `nr_zone_${name}`);
+      return l < 0 ? undefined : lru.zoneLruSize(zone.index, l);
+    },
+  };
 }

@@ -140,7 +140,8 @@ export class LruLists {
    * A page on no list is left alone.
    */
   release(pfn: number): void {
-    if (this.onLru(pfn)) this.del(pfn);
+    if (!this.onLru(pfn)) return;
+    this.del(pfn);
     const m = this.m;
     m.flags[pfn] = (m.flags[pfn] as number) & ~(BIT_ACTIVE | BIT_UNEVICTABLE | (1 << PG.mlocked));
   }
@@ -166,18 +167,31 @@ export class LruLists {
     }
   }
 
-  /** `folio_activate`: an inactive page moves to the head of the active list. */
+  /**
+   * `folio_activate`: an inactive page moves to the head of the active
+   * list; an active or unevictable page is left alone.
+   */
   activate(pfn: number): void {
+    if (((this.m.flags[pfn] as number) & (BIT_ACTIVE | BIT_UNEVICTABLE)) !== 0) return;
     this.move(pfn, BIT_ACTIVE, 0);
   }
 
-  /** `lru_deactivate`: an active page moves to the head of the inactive list. */
+  /**
+   * `lru_deactivate`: an active page moves to the head of the inactive
+   * list, losing PG_referenced; an inactive or unevictable page is left alone.
+   */
   deactivate(pfn: number): void {
+    const flags = this.m.flags[pfn] as number;
+    if ((flags & BIT_UNEVICTABLE) !== 0 || (flags & BIT_ACTIVE) === 0) return;
     this.move(pfn, 0, BIT_ACTIVE | (1 << PG.referenced));
   }
 
-  /** Moves a page on a list to the head of the same list (`lruvec_move_folio`, putback). */
+  /**
+   * Moves a page on a list to the head of the same list (`lruvec_move_folio`, putback).
+   * @throws KernelBug if the page is on no list.
+   */
   rotate(pfn: number): void {
+    if (!this.onLru(pfn)) throw new KernelBug(`lru rotate: pfn ${pfn} is not on an LRU list`);
     const lru = this.lruOf(pfn);
     this.unlink(pfn, lru);
     this.link(pfn, lru, true);
@@ -193,7 +207,7 @@ export class LruLists {
     const m = this.m;
     const flags = m.flags[pfn] as number;
     const referenced = (flags & (1 << PG.referenced)) !== 0;
-    if ((flags & (BIT_ACTIVE | BIT_UNEVICTABLE)) === 0 && referenced && (flags & BIT_LRU) !== 0) {
+    if ((flags & (BIT_ACTIVE | BIT_UNEVICTABLE)) === 0 && referenced) {
       this.move(pfn, BIT_ACTIVE, 1 << PG.referenced);
     } else if (!referenced) {
       m.flags[pfn] = flags | (1 << PG.referenced);
