@@ -229,7 +229,6 @@ export class Vmscan {
       this.shrinkByPolicy(sc, this.policy);
       return;
     }
-    const lru = this.lru;
     const nr = this.getScanCount(sc);
     while (
       (nr[LRU_INACTIVE_ANON] as number) > 0 ||
@@ -249,7 +248,6 @@ export class Vmscan {
     if (this.canReclaimAnon() && this.inactiveIsLow(LRU_INACTIVE_ANON)) {
       this.shrinkActiveList(SWAP_CLUSTER_MAX, LRU_ACTIVE_ANON, sc);
     }
-    void lru;
   }
 
   /**
@@ -278,10 +276,10 @@ export class Vmscan {
     for (let l = LRU_INACTIVE_ANON; l <= LRU_ACTIVE_FILE; l++) {
       const share = l <= LRU_ACTIVE_ANON ? anonShare : fileShare;
       let scan = (size[l] as number) >> sc.priority;
-      // At the lowest priorities a small list is scanned whole, not rounded away.
+      // At priority 0 a small list is scanned whole, not rounded away.
       if (scan === 0 && sc.priority === 0) scan = size[l] as number;
+      // div64_u64(scan * fraction, denominator): rounded down, as for an online memory cgroup.
       nr[l] = share === 1 ? scan : Math.floor(scan * share);
-      if (nr[l] === 0 && share > 0 && sc.priority < DEF_PRIORITY - 2 && scan > 0) nr[l] = 1;
     }
     return nr;
   }
