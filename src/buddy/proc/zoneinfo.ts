@@ -96,7 +96,7 @@ import {
 } from '../zone.js';
 
 /** `enum zone_stat_item` names (vmstat_text) for the configuration above. */
-const ZONE_STAT_ITEMS: readonly string[] = [
+export const ZONE_STAT_ITEMS: readonly string[] = [
   'nr_free_pages',
   'nr_free_pages_blocks',
   'nr_zone_inactive_anon',
@@ -111,7 +111,7 @@ const ZONE_STAT_ITEMS: readonly string[] = [
 ];
 
 /** `enum numa_stat_item` names, printed per zone after the zone items (CONFIG_NUMA). */
-const NUMA_STAT_ITEMS: readonly string[] = [
+export const NUMA_STAT_ITEMS: readonly string[] = [
   'numa_hit',
   'numa_miss',
   'numa_foreign',
@@ -121,7 +121,7 @@ const NUMA_STAT_ITEMS: readonly string[] = [
 ];
 
 /** `enum node_stat_item` names (vmstat_text) for the configuration above. */
-const NODE_STAT_ITEMS: readonly string[] = [
+export const NODE_STAT_ITEMS: readonly string[] = [
   'nr_inactive_anon',
   'nr_active_anon',
   'nr_inactive_file',

@@ -34,6 +34,7 @@
  *
  * The renderer is pure: the caller says what each counter holds.
  */
+import { NODE_STAT_ITEMS, NUMA_STAT_ITEMS, ZONE_STAT_ITEMS } from '../../buddy/proc/zoneinfo.js';
 import { KernelBug } from '../../page/errors.js';
 
 /**
@@ -44,77 +45,11 @@ import { KernelBug } from '../../page/errors.js';
  * of `vmstat_show`, for the configuration described in the module comment.
  */
 export const VMSTAT_ITEMS: readonly string[] = Object.freeze([
-  // enum zone_stat_item (zone_stat_name): per-zone page counts.
-  'nr_free_pages',
-  'nr_free_pages_blocks',
-  'nr_zone_inactive_anon',
-  'nr_zone_active_anon',
-  'nr_zone_inactive_file',
-  'nr_zone_active_file',
-  'nr_zone_unevictable',
-  'nr_zone_write_pending',
-  'nr_mlock',
-  'nr_zspages',
-  'nr_free_cma',
-  // enum numa_stat_item (CONFIG_NUMA): per-zone NUMA allocation events.
-  'numa_hit',
-  'numa_miss',
-  'numa_foreign',
-  'numa_interleave',
-  'numa_local',
-  'numa_other',
-  // enum node_stat_item (node_stat_name): per-node page counts and events.
-  'nr_inactive_anon',
-  'nr_active_anon',
-  'nr_inactive_file',
-  'nr_active_file',
-  'nr_unevictable',
-  'nr_slab_reclaimable',
-  'nr_slab_unreclaimable',
-  'nr_isolated_anon',
-  'nr_isolated_file',
-  'workingset_nodes',
-  'workingset_refault_anon',
-  'workingset_refault_file',
-  'workingset_activate_anon',
-  'workingset_activate_file',
-  'workingset_restore_anon',
-  'workingset_restore_file',
-  'workingset_nodereclaim',
-  'nr_anon_pages',
-  'nr_mapped',
-  'nr_file_pages',
-  'nr_dirty',
-  'nr_writeback',
-  'nr_shmem',
-  'nr_shmem_hugepages',
-  'nr_shmem_pmdmapped',
-  'nr_file_hugepages',
-  'nr_file_pmdmapped',
-  'nr_anon_transparent_hugepages',
-  'nr_vmscan_write',
-  'nr_vmscan_immediate_reclaim',
-  'nr_dirtied',
-  'nr_written',
-  'nr_throttled_written',
-  'nr_kernel_misc_reclaimable',
-  'nr_foll_pin_acquired',
-  'nr_foll_pin_released',
-  'nr_kernel_stack',
-  'nr_page_table_pages',
-  'nr_sec_page_table_pages',
-  'nr_iommu_pages',
-  'nr_swapcached',
-  'pgpromote_success',
-  'pgpromote_candidate',
-  'pgpromote_candidate_nrl',
-  'pgdemote_kswapd',
-  'pgdemote_direct',
-  'pgdemote_khugepaged',
-  'pgdemote_proactive',
-  'nr_hugetlb',
-  'nr_balloon_pages',
-  'nr_kernel_file_pages',
+  // enum zone_stat_item, enum numa_stat_item (CONFIG_NUMA) and enum
+  // node_stat_item: the same names /proc/zoneinfo prints.
+  ...ZONE_STAT_ITEMS,
+  ...NUMA_STAT_ITEMS,
+  ...NODE_STAT_ITEMS,
   // enum vm_stat_item: system-wide values (dirty thresholds, mem_map pages).
   'nr_dirty_threshold',
   'nr_dirty_background_threshold',

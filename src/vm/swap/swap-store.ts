@@ -336,21 +336,7 @@ export class FileSwapStore implements SwapStore {
    * @throws KernelBug on a bad slot or pfn, a page-size mismatch or a closed store.
    */
   readPage(slot: number, memory: PhysicalMemory, pfn: number): void {
-    checkTransfer(
-      'FileSwapStore.readPage',
-      slot,
-      this.slots,
-      this.pageSize,
-      this.fd < 0,
-      memory,
-      pfn,
-    );
-    const per = chunkBytes(memory);
-    const pa = pfn * this.pageSize;
-    const chunk = Math.floor(pa / per);
-    const ram = memory.u8[chunk] as Uint8Array;
-    const at = pa - chunk * per;
-    const position = slot * this.pageSize;
+    const { ram, at, position } = this.transfer('FileSwapStore.readPage', slot, memory, pfn);
     let done = 0;
     while (done < this.pageSize) {
       const n = this.fs.readSync(this.fd, ram, at + done, this.pageSize - done, position + done);
@@ -368,25 +354,32 @@ export class FileSwapStore implements SwapStore {
    * @throws KernelBug on a bad slot or pfn, a page-size mismatch or a closed store.
    */
   writePage(slot: number, memory: PhysicalMemory, pfn: number): void {
-    checkTransfer(
-      'FileSwapStore.writePage',
-      slot,
-      this.slots,
-      this.pageSize,
-      this.fd < 0,
-      memory,
-      pfn,
-    );
-    const per = chunkBytes(memory);
-    const pa = pfn * this.pageSize;
-    const chunk = Math.floor(pa / per);
-    const ram = memory.u8[chunk] as Uint8Array;
-    const at = pa - chunk * per;
-    const position = slot * this.pageSize;
+    const { ram, at, position } = this.transfer('FileSwapStore.writePage', slot, memory, pfn);
     let done = 0;
     while (done < this.pageSize) {
       done += this.fs.writeSync(this.fd, ram, at + done, this.pageSize - done, position + done);
     }
+  }
+
+  /**
+   * Checks a transfer, then finds frame `pfn` in RAM: the byte view of its
+   * 4 GiB chunk, the frame's offset there, and the slot's offset in the file.
+   */
+  private transfer(
+    fn: string,
+    slot: number,
+    memory: PhysicalMemory,
+    pfn: number,
+  ): { ram: Uint8Array; at: number; position: number } {
+    checkTransfer(fn, slot, this.slots, this.pageSize, this.fd < 0, memory, pfn);
+    const per = chunkBytes(memory);
+    const pa = pfn * this.pageSize;
+    const chunk = Math.floor(pa / per);
+    return {
+      ram: memory.u8[chunk] as Uint8Array,
+      at: pa - chunk * per,
+      position: slot * this.pageSize,
+    };
   }
 
   /** Closes the file (it stays on the host; remove it yourself). Idempotent. */
