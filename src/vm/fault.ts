@@ -142,7 +142,7 @@ function faultMissing(
       if (!vm.shmemObjects.has(shared.id)) vm.shmemObjects.set(shared.id, shared);
       vm.addToLru(pfn, vma);
     }
-    vm.mapPage(mm, pfn, 'shmem');
+    vm.mapPage(mm, pfn, 'shmem', vma);
     // Shared memory needs no write notification: a writable VMA maps the page writable, clean until written.
     mm.setPte(slot, va, pfn, pteFlagsFor(vma, (vma.flags & VM_WRITE) !== 0, write));
     return 0;

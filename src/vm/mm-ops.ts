@@ -8,7 +8,7 @@ import { getVmaFile, putVmaFile, syncOnUnmap } from './fs/file-mapping.js';
 import { pageRssKind } from './page-kind.js';
 import { PTE_WRITE, pteToSwapEntry } from './pte.js';
 import type { RssKind, VmSystem } from './vm-system.js';
-import { VM_DONTCOPY, VM_SHARED, type Vma } from './vma.js';
+import { VM_DONTCOPY, VM_LOCKED, VM_SHARED, type Vma } from './vma.js';
 
 /**
  * Which RSS counter a VMA's pages count in (a private file VMA's
@@ -38,7 +38,11 @@ export function zapRange(mm: AddressSpace, vma: Vma, start: number, end: number)
     }
     const pfn = vm.geo.format.pfn(lo, hi);
     mm.clearPte(slot, va);
-    if (pfn !== vm.zeroPfn) vm.unmapPage(mm, pfn, pageRssKind(vm, vma, pfn));
+    if (pfn === vm.zeroPfn) return;
+    const survives = (vm.buddy.memMap.refcount[pfn] as number) > 1;
+    vm.unmapPage(mm, pfn, pageRssKind(vm, vma, pfn));
+    // munlock_vma_folio: a page outliving a locked mapping is evictable again.
+    if (survives && (vma.flags & VM_LOCKED) !== 0) vm.munlockPage(pfn);
   });
 }
 
@@ -65,6 +69,8 @@ export function dupMmap(vm: VmSystem, parent: AddressSpace): AddressSpace | null
   for (const vma of parent.vmas.all()) {
     if ((vma.flags & VM_DONTCOPY) !== 0) continue;
     const copy = vma.clone();
+    // Memory locks are not inherited (mlock(2); dup_mmap clears VM_LOCKED_MASK).
+    copy.flags &= ~VM_LOCKED;
     child.vmas.insert(copy);
     getVmaFile(copy);
     child.totalVm += vma.size / vm.arch.pageSize;

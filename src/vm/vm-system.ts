@@ -304,14 +304,35 @@ export class VmSystem {
     this.lru.add(pfn);
   }
 
-  /** Maps an existing page once more (fork, shared memory): a reference and a mapping. */
-  mapPage(mm: AddressSpace, pfn: number, kind: RssKind): void {
+  /**
+   * Maps an existing page once more (fork, shared memory, the page cache):
+   * a reference and a mapping. A page mapped by a VM_LOCKED `vma` is
+   * mlocked (`mlock_vma_folio`, as the rmap calls it on each map).
+   */
+  mapPage(mm: AddressSpace, pfn: number, kind: RssKind, vma?: Vma): void {
     const m = this.buddy.memMap;
     m.getPage(pfn);
     m.mapcount[pfn] = (m.mapcount[pfn] as number) + 1;
     if (kind === 'shmem') m.setFlag(pfn, PG.swapbacked);
     mm.counters[kind]++;
     mm.updateHiwater();
+    if (vma !== undefined && (vma.flags & VM_LOCKED) !== 0) this.mlockPage(pfn);
+  }
+
+  /** `mlock_folio`: the page moves to the unevictable list (PG_mlocked, PG_unevictable). */
+  mlockPage(pfn: number): void {
+    if (this.buddy.memMap.testFlag(pfn, PG.mlocked)) return;
+    this.lru.move(pfn, (1 << PG.unevictable) | (1 << PG.mlocked), 1 << PG.active);
+  }
+
+  /**
+   * `munlock_folio`: the page goes back to the inactive list of its kind.
+   * Another VM_LOCKED mapping of it, if any, is found again by reclaim,
+   * which moves the page back (as Linux did before its mlock counts).
+   */
+  munlockPage(pfn: number): void {
+    if (!this.buddy.memMap.testFlag(pfn, PG.mlocked)) return;
+    this.lru.move(pfn, 0, (1 << PG.unevictable) | (1 << PG.mlocked));
   }
 
   /** Drops a mapping and its reference; the page is freed with its last reference. */

@@ -58,14 +58,14 @@ export function fileFault(
   }
   if ((vma.flags & VM_SHARED) !== 0) {
     // do_shared_fault / do_read_fault: the cache page, writable only after a write.
-    vm.mapPage(mm, pfn, 'file');
+    vm.mapPage(mm, pfn, 'file', vma);
     if (write) cache.markDirty(inode, index);
     mm.setPte(slot, va, pfn, pteFlagsFor(vma, write));
     return 0;
   }
   if (!write) {
     // do_read_fault: the cache page, read-only so that a write copies it.
-    vm.mapPage(mm, pfn, 'file');
+    vm.mapPage(mm, pfn, 'file', vma);
     mm.setPte(slot, va, pfn, pteFlagsFor(vma, false));
     return 0;
   }

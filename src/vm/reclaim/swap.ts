@@ -34,7 +34,7 @@ import { pteFlagsFor } from '../fault.js';
 import type { SwapEntry } from '../pte.js';
 import type { SwapArea } from '../swap/swap-area.js';
 import type { SwapHooks, VmSystem } from '../vm-system.js';
-import { type SharedAnon, VM_WRITE, type Vma } from '../vma.js';
+import { type SharedAnon, VM_LOCKED, VM_WRITE, type Vma } from '../vma.js';
 import type { LruLists } from './lru.js';
 
 /** The swap layer of a machine with a swap area. */
@@ -103,6 +103,7 @@ export class SwapSystem implements SwapHooks {
     mm.counters.anon++;
     mm.counters.swap--;
     mm.updateHiwater();
+    if ((vma.flags & VM_LOCKED) !== 0) vm.mlockPage(pfn);
     let writable = false;
     if (area.put(off) === 0) {
       // The last user of the slot: the page's only copy is in RAM now.
