@@ -63,7 +63,9 @@ function run(memory: number, swap: number, bytes: number): Run {
   return result;
 }
 
-console.log('\nanonymous memory twice the size of RAM, written then read back (ns per page touched)');
+console.log(
+  '\nanonymous memory twice the size of RAM, written then read back (ns per page touched)',
+);
 console.log(
   `  ${'machine'.padEnd(10)}${'no pressure'.padStart(14)}${'2x RAM'.padStart(12)}${'ratio'.padStart(8)}${'pswpout'.padStart(10)}${'pswpin'.padStart(10)}${'M touches/s'.padStart(13)}`,
 );
