@@ -16,19 +16,12 @@
  *   holds references beyond its mappings and its cache is busy and is left;
  *   one mapped by a VM_LOCKED VMA goes to the unevictable list;
  *   `folio_check_references` decides between activate, keep (rotated to
- *   the head with PG_referenced) and reclaim. Reclaiming unmaps the page
- *   from every PTE (rmap.ts) and then:
- *   - anonymous: enters the swap cache, PTEs become swap entries, the page
- *     is written (with `__GFP_IO` only) and freed; swap full: activated;
- *   - lazily freed (MADV_FREE) anonymous: dropped, unless written since,
- *     which makes it swap-backed again;
- *   - shmem: written to swap and freed (with `__GFP_IO`);
- *   - page cache: a dirty page is written back first (with `__GFP_FS`
- *     only; Linux leaves most of that to the flusher threads, which mmsim
- *     does not have), then freed.
+ *   the head with PG_referenced) and reclaim, which pageout.ts does: unmap
+ *   the page everywhere, then swap it out, drop it, or write it back and
+ *   drop it.
  *
  * Counters: `pgscan_*`/`pgsteal_*` (kswapd or direct, anon or file),
- * `pgrefill`, `pgactivate`, `pgdeactivate`, `pglazyfreed`. Zones above
+ * `pgrefill`, `pgactivate`, `pgdeactivate`. Zones above
  * the request's highest zone are skipped (`isolate_lru_folios`).
  *
  * What-if: with a replacement policy chosen at boot (`reclaimPolicy`:
@@ -40,15 +33,9 @@
  * the most recently used end. The chosen page is then reclaimed as above,
  * and goes back to the policy if it cannot be.
  */
-import { __GFP_FS, __GFP_IO, GFP_KERNEL, type Gfp } from '../../gfp/flags.js';
-import { KernelError } from '../../page/errors.js';
+import { GFP_KERNEL, type Gfp } from '../../gfp/flags.js';
 import { PG } from '../../page/page-flags.js';
-import type { AddressSpace } from '../address-space.js';
-import { existingPageCache, type PageCache } from '../fs/page-cache.js';
-import { pageRssKind } from '../page-kind.js';
-import { PTE_ACCESSED, PTE_DIRTY, PTE_PRESENT, swapPte } from '../pte.js';
 import type { VmSystem } from '../vm-system.js';
-import { VM_EXEC, VM_LOCKED, type Vma } from '../vma.js';
 import {
   LRU_ACTIVE_ANON,
   LRU_ACTIVE_FILE,
@@ -57,8 +44,8 @@ import {
   LRU_UNEVICTABLE,
   type LruLists,
 } from './lru.js';
+import { Outcome, Pageout } from './pageout.js';
 import type { ReplacementPolicy } from './policy/policy.js';
-import { pageOwner, type RmapVisitor, rmapWalk } from './rmap.js';
 import type { SwapSystem } from './swap.js';
 
 /** `DEF_PRIORITY`: the first pass scans `size >> 12` of each list. */
@@ -83,90 +70,10 @@ export interface ScanControl {
   readonly kswapd: boolean;
 }
 
-/** What `shrinkFolio` did with a page. */
-enum Outcome {
-  Reclaimed,
-  Kept,
-  Activated,
-}
-
-/** Scans PTEs mapping a page: counts and clears accessed bits (`folio_referenced_one`). */
-class ReferencedVisitor implements RmapVisitor {
-  ptes = 0;
-  exec = false;
-  locked = false;
-  constructor(private readonly vm: VmSystem) {}
-  visit(mm: AddressSpace, vma: Vma, va: number, slot: number): boolean {
-    if ((vma.flags & VM_LOCKED) !== 0) {
-      this.locked = true;
-      return true;
-    }
-    if ((vma.flags & VM_EXEC) !== 0) this.exec = true;
-    const geo = this.vm.geo;
-    const lo = geo.readLo(slot);
-    const hi = geo.readHi(slot);
-    const flags = geo.format.flags(lo, hi) & ~PTE_PRESENT;
-    if ((flags & PTE_ACCESSED) !== 0) {
-      this.ptes++;
-      // The TLB entry goes too, so that the next access walks and sets the bit again.
-      mm.setPte(slot, va, geo.format.pfn(lo, hi), flags & ~PTE_ACCESSED);
-    }
-    return false;
-  }
-}
-
-/** Whether any PTE mapping a page is dirty. */
-class DirtyVisitor implements RmapVisitor {
-  dirty = false;
-  constructor(private readonly vm: VmSystem) {}
-  visit(_mm: AddressSpace, _vma: Vma, _va: number, slot: number): boolean {
-    const geo = this.vm.geo;
-    if ((geo.format.flags(geo.readLo(slot), geo.readHi(slot)) & PTE_DIRTY) !== 0) {
-      this.dirty = true;
-      return true;
-    }
-    return false;
-  }
-}
-
-/**
- * `try_to_unmap_one`: removes one mapping of the page, moving a dirty bit
- * to the page; with `slot >= 0` the PTE becomes that swap entry.
- */
-class UnmapVisitor implements RmapVisitor {
-  swapSlot = -1;
-  swap: SwapSystem | null = null;
-  constructor(private readonly vm: VmSystem) {}
-  visit(mm: AddressSpace, vma: Vma, va: number, slot: number): boolean {
-    const vm = this.vm;
-    const geo = vm.geo;
-    const m = vm.buddy.memMap;
-    const lo = geo.readLo(slot);
-    const hi = geo.readHi(slot);
-    const pfn = geo.format.pfn(lo, hi);
-    const kind = pageRssKind(vm, vma, pfn);
-    if ((geo.format.flags(lo, hi) & PTE_DIRTY) !== 0) m.setFlag(pfn, PG.dirty);
-    if (this.swapSlot >= 0 && this.swap !== null) {
-      const pte = swapPte(vm.arch, { type: this.swap.area.type, offset: this.swapSlot });
-      this.swap.area.dup(this.swapSlot);
-      geo.write(slot, pte.lo, pte.hi);
-      vm.flushPage(mm, va);
-      mm.counters.swap++;
-    } else {
-      mm.clearPte(slot, va);
-    }
-    mm.counters[kind]--;
-    m.mapcount[pfn] = (m.mapcount[pfn] as number) - 1;
-    vm.buddy.freePages(pfn, 0); // the mapping's reference; the page's owner still holds one
-    return false;
-  }
-}
-
 /** Reclaim over the LRU lists of one machine. */
 export class Vmscan {
-  private readonly referenced: ReferencedVisitor;
-  private readonly dirtyCheck: DirtyVisitor;
-  private readonly unmapper: UnmapVisitor;
+  /** Frees the pages the scan chooses. */
+  readonly pageout: Pageout;
   private readonly slots: Record<string, number>;
   /** Tests and clears a page's reference bits, for a policy's `evict`. */
   private readonly referencedFn: (pfn: number) => boolean;
@@ -179,8 +86,9 @@ export class Vmscan {
     /** A replacement policy that chooses victims instead of the kernel's lists (what-if), or null. */
     readonly policy: ReplacementPolicy | null = null,
   ) {
+    this.pageout = new Pageout(vm, lru, swap);
     this.referencedFn = (pfn) => {
-      const young = this.checkReferences(pfn).ptes > 0;
+      const young = this.pageout.checkReferences(pfn).ptes > 0;
       return vm.buddy.memMap.testAndClearFlag(pfn, PG.referenced) || young;
     };
     if (policy !== null) {
@@ -193,10 +101,6 @@ export class Vmscan {
         },
       };
     }
-    this.referenced = new ReferencedVisitor(vm);
-    this.dirtyCheck = new DirtyVisitor(vm);
-    this.unmapper = new UnmapVisitor(vm);
-    this.unmapper.swap = swap;
     const events = vm.buddy.events;
     const names = [
       'pgscan_kswapd',
@@ -210,7 +114,6 @@ export class Vmscan {
       'pgrefill',
       'pgactivate',
       'pgdeactivate',
-      'pglazyfreed',
     ];
     this.slots = Object.fromEntries(names.map((n) => [n, events.register(n)]));
   }
@@ -314,9 +217,9 @@ export class Vmscan {
         continue;
       }
       events.add(this.slots.pgrefill as number, 1);
-      const r = this.checkReferences(pfn);
+      const r = this.pageout.checkReferences(pfn);
       if (r.locked) {
-        this.cullMlocked(pfn);
+        this.pageout.cullMlocked(pfn);
         continue;
       }
       if (r.ptes > 0 && r.exec && l === LRU_ACTIVE_FILE) {
@@ -354,21 +257,6 @@ export class Vmscan {
     }
   }
 
-  /** `folio_referenced`: the page's PTE references, cleared as they are counted. */
-  private checkReferences(pfn: number): ReferencedVisitor {
-    const r = this.referenced;
-    r.ptes = 0;
-    r.exec = false;
-    r.locked = false;
-    rmapWalk(this.vm, pfn, r);
-    return r;
-  }
-
-  /** A page mapped by a VM_LOCKED VMA goes to the unevictable list (`mlock_folio`). */
-  private cullMlocked(pfn: number): void {
-    this.lru.move(pfn, (1 << PG.unevictable) | (1 << PG.mlocked), 1 << PG.active);
-  }
-
   /**
    * `shrink_folio_list` for one page on an inactive list: activate, keep or
    * reclaim it. A kept page moves to the head of its list.
@@ -376,13 +264,13 @@ export class Vmscan {
   shrinkFolio(pfn: number, sc: ScanControl): Outcome {
     const m = this.vm.buddy.memMap;
     const lru = this.lru;
-    if (this.isBusy(pfn)) {
+    if (this.pageout.isBusy(pfn)) {
       lru.rotate(pfn); // busy: someone holds it beyond its mappings
       return Outcome.Kept;
     }
-    const r = this.checkReferences(pfn);
+    const r = this.pageout.checkReferences(pfn);
     if (r.locked) {
-      this.cullMlocked(pfn);
+      this.pageout.cullMlocked(pfn);
       return Outcome.Kept;
     }
     const referencedFolio = m.testAndClearFlag(pfn, PG.referenced);
@@ -397,7 +285,7 @@ export class Vmscan {
       lru.rotate(pfn);
       return Outcome.Kept;
     }
-    return this.reclaimFolio(pfn, sc);
+    return this.pageout.reclaim(pfn, sc);
   }
 
   /**
@@ -429,10 +317,10 @@ export class Vmscan {
       sc.nrScanned++;
       events.add(this.slots[sc.kswapd ? 'pgscan_kswapd' : 'pgscan_direct'] as number, 1);
       events.add(this.slots[anon ? 'pgscan_anon' : 'pgscan_file'] as number, 1);
-      const busy = this.isBusy(pfn);
-      const locked = !busy && this.checkReferences(pfn).locked;
-      if (locked) this.cullMlocked(pfn);
-      const outcome = busy || locked ? Outcome.Kept : this.reclaimFolio(pfn, sc);
+      const busy = this.pageout.isBusy(pfn);
+      const locked = !busy && this.pageout.checkReferences(pfn).locked;
+      if (locked) this.pageout.cullMlocked(pfn);
+      const outcome = busy || locked ? Outcome.Kept : this.pageout.reclaim(pfn, sc);
       if (outcome === Outcome.Reclaimed) {
         sc.nrReclaimed++;
         events.add(this.slots[sc.kswapd ? 'pgsteal_kswapd' : 'pgsteal_direct'] as number, 1);
@@ -465,154 +353,15 @@ export class Vmscan {
     };
     const canAnon = this.canReclaimAnon();
     for (const pfn of pfns) {
-      if (!this.lru.onLru(pfn) || m.testFlag(pfn, PG.unevictable) || this.isBusy(pfn)) continue;
+      if (!this.lru.onLru(pfn) || m.testFlag(pfn, PG.unevictable) || this.pageout.isBusy(pfn))
+        continue;
       if (m.testFlag(pfn, PG.swapbacked) && !canAnon) continue;
-      if (this.checkReferences(pfn).locked) {
-        this.cullMlocked(pfn);
+      if (this.pageout.checkReferences(pfn).locked) {
+        this.pageout.cullMlocked(pfn);
         continue;
       }
-      if (this.reclaimFolio(pfn, sc) === Outcome.Reclaimed) sc.nrReclaimed++;
+      if (this.pageout.reclaim(pfn, sc) === Outcome.Reclaimed) sc.nrReclaimed++;
     }
     return sc.nrReclaimed;
-  }
-
-  /** Whether someone holds the page beyond its mappings and its cache. */
-  private isBusy(pfn: number): boolean {
-    const m = this.vm.buddy.memMap;
-    const owner = pageOwner(this.vm, pfn);
-    const cacheRef = owner === 'anon' ? (m.testFlag(pfn, PG.swapcache) ? 1 : 0) : 1;
-    return (m.refcount[pfn] as number) !== (m.mapcount[pfn] as number) + cacheRef;
-  }
-
-  /** Reclaims a page chosen for reclaim, by what owns it. */
-  private reclaimFolio(pfn: number, sc: ScanControl): Outcome {
-    const m = this.vm.buddy.memMap;
-    switch (pageOwner(this.vm, pfn)) {
-      case 'anon':
-        return m.testFlag(pfn, PG.swapbacked)
-          ? this.reclaimAnon(pfn, sc)
-          : this.reclaimLazyFree(pfn);
-      case 'shmem':
-        return this.reclaimShmem(pfn, sc);
-      default:
-        return this.reclaimFile(pfn, sc);
-    }
-  }
-
-  /** Unmaps a page everywhere (`try_to_unmap`); true when no mapping is left. */
-  private unmapAll(pfn: number, swapSlot: number): boolean {
-    const u = this.unmapper;
-    u.swapSlot = swapSlot;
-    rmapWalk(this.vm, pfn, u);
-    u.swapSlot = -1;
-    return (this.vm.buddy.memMap.mapcount[pfn] as number) === 0;
-  }
-
-  private reclaimAnon(pfn: number, sc: ScanControl): Outcome {
-    const swap = this.swap;
-    const m = this.vm.buddy.memMap;
-    if (swap === null) {
-      this.lru.activate(pfn);
-      return Outcome.Activated;
-    }
-    // Swap I/O needs __GFP_IO (may_enter_fs for swap-backed pages).
-    if ((sc.gfp & __GFP_IO) === 0) {
-      this.lru.rotate(pfn);
-      return Outcome.Kept;
-    }
-    let slot = m.testFlag(pfn, PG.swapcache) ? (m.private[pfn] as number) : -1;
-    if (slot < 0) {
-      slot = swap.addToSwap(pfn);
-      if (slot < 0) {
-        this.lru.activate(pfn); // swap is full
-        return Outcome.Activated;
-      }
-    }
-    if (!this.unmapAll(pfn, slot)) {
-      this.lru.rotate(pfn);
-      return Outcome.Kept;
-    }
-    if (m.testFlag(pfn, PG.dirty)) swap.writePage(pfn, slot);
-    swap.deleteFromSwapCache(pfn); // frees the page: the slot holds its data now
-    return Outcome.Reclaimed;
-  }
-
-  /** A lazily freed (MADV_FREE) page: dropped if clean, swap-backed again if written since. */
-  private reclaimLazyFree(pfn: number): Outcome {
-    const m = this.vm.buddy.memMap;
-    const d = this.dirtyCheck;
-    d.dirty = false;
-    rmapWalk(this.vm, pfn, d);
-    if (d.dirty || m.testFlag(pfn, PG.dirty)) {
-      this.lru.move(pfn, 1 << PG.swapbacked, 0);
-      return Outcome.Kept;
-    }
-    const mapped = m.mapcount[pfn] as number;
-    if (mapped === 0 || m.refcount[pfn] !== mapped) {
-      this.lru.rotate(pfn);
-      return Outcome.Kept;
-    }
-    this.unmapAll(pfn, -1); // the last mapping's reference frees the page
-    this.vm.buddy.events.add(this.slots.pglazyfreed as number, 1);
-    return Outcome.Reclaimed;
-  }
-
-  private reclaimShmem(pfn: number, sc: ScanControl): Outcome {
-    const swap = this.swap;
-    const vm = this.vm;
-    const shared = vm.shmemObjects.get(vm.buddy.memMap.mapping[pfn] as number);
-    if (swap === null || shared === undefined) {
-      this.lru.activate(pfn);
-      return Outcome.Activated;
-    }
-    if ((sc.gfp & __GFP_IO) === 0 || swap.freeSlots === 0) {
-      this.lru.rotate(pfn);
-      return Outcome.Kept;
-    }
-    if (!this.unmapAll(pfn, -1)) {
-      this.lru.rotate(pfn);
-      return Outcome.Kept;
-    }
-    const index = vm.buddy.memMap.index[pfn] as number;
-    if (!swap.shmemSwapOut(shared, index, pfn)) {
-      this.lru.activate(pfn);
-      return Outcome.Activated;
-    }
-    return Outcome.Reclaimed;
-  }
-
-  private reclaimFile(pfn: number, sc: ScanControl): Outcome {
-    const vm = this.vm;
-    const m = vm.buddy.memMap;
-    const cache: PageCache | null = vm.vfs === null ? null : existingPageCache(vm.vfs);
-    const ino = m.mapping[pfn] as number;
-    const index = m.index[pfn] as number;
-    const inode = cache?.inodeOf(ino);
-    if (cache === null || inode === undefined || cache.lookup(inode, index) !== pfn) {
-      this.lru.rotate(pfn);
-      return Outcome.Kept;
-    }
-    if (!this.unmapAll(pfn, -1)) {
-      this.lru.rotate(pfn);
-      return Outcome.Kept;
-    }
-    if (m.testFlag(pfn, PG.dirty)) {
-      // pageout: writeback needs __GFP_FS; a full disk leaves the page dirty.
-      if ((sc.gfp & __GFP_FS) === 0) {
-        cache.markDirty(inode, index);
-        this.lru.rotate(pfn);
-        return Outcome.Kept;
-      }
-      cache.markDirty(inode, index); // the PTE's dirty bit, moved to the page, counted by the cache
-      try {
-        cache.writebackPage(inode, index);
-      } catch (e) {
-        if (!(e instanceof KernelError)) throw e;
-        this.lru.rotate(pfn);
-        return Outcome.Kept;
-      }
-    }
-    cache.evict(inode, index);
-    return Outcome.Reclaimed;
   }
 }
