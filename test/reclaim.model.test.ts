@@ -418,7 +418,7 @@ describe('integrity under memory pressure', () => {
         fc.modelRun(() => ({ model, real }), cmds);
         teardown(model, real, buddyinfo);
       }),
-      { numRuns: 25 },
+      { numRuns: 40 },
     );
   });
 

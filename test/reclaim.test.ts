@@ -552,3 +552,20 @@ describe('determinism', () => {
     expect(run()).toBe(run());
   });
 });
+
+describe('regressions', () => {
+  it('a write swap-in of a page the parent already swapped in from the swap cache copies it (shrunk from the pressure model)', () => {
+    const k = boot({ swap: { size: '4M' } });
+    const p = k.spawn();
+    const a = mapAnon(p, 1);
+    p.store32(a, 1);
+    const c = p.fork();
+    expect(k.reclaim.reclaimPages([pfnAt(p, a)])).toBe(1);
+    expect(p.load32(a)).toBe(1); // into the swap cache; the child's PTE still holds the slot
+    c.store32(a, 2); // the child's swap-in finds the page mapped by the parent
+    expect(p.load32(a)).toBe(1);
+    expect(c.load32(a)).toBe(2);
+    expect(pfnAt(p, a)).not.toBe(pfnAt(c, a));
+    k.checkInvariants();
+  });
+});

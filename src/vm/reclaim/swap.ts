@@ -104,13 +104,13 @@ export class SwapSystem implements SwapHooks {
     mm.counters.swap--;
     mm.updateHiwater();
     if ((vma.flags & VM_LOCKED) !== 0) vm.mlockPage(pfn);
-    let writable = false;
-    if (area.put(off) === 0) {
-      // The last user of the slot: the page's only copy is in RAM now.
-      this.deleteFromSwapCache(pfn);
-      // do_swap_page makes an exclusive page writable on a write fault.
-      writable = write && (vma.flags & VM_WRITE) !== 0;
-    }
+    // The last user of the slot: the page's only copy is in RAM now.
+    if (area.put(off) === 0) this.deleteFromSwapCache(pfn);
+    // do_swap_page makes the page writable on a write fault only when this PTE
+    // is its one user; a page another process mapped from the swap cache
+    // stays read-only here, and the write that follows copies it.
+    const exclusive = m.mapcount[pfn] === 1 && m.refcount[pfn] === 1;
+    const writable = write && exclusive && (vma.flags & VM_WRITE) !== 0;
     mm.setPte(slot, va, pfn, pteFlagsFor(vma, writable));
     return 0;
   }
