@@ -4,7 +4,11 @@
  * @packageDocumentation
  */
 
-export { BuddyAllocator, type BuddyAllocatorOptions } from './buddy-allocator.js';
+export {
+  BuddyAllocator,
+  type BuddyAllocatorOptions,
+  type PageStatSnapshot,
+} from './buddy-allocator.js';
 export { Memblock, type MemblockRegion } from './memblock.js';
 export { noReclaim, type Reclaimer } from './reclaimer.js';
 export type { SlowPathHost } from './slow-path.js';
