@@ -60,6 +60,7 @@ import { VmEvents } from '../page/vm-events.js';
 import { ALLOC_NO_WATERMARKS, ALLOC_WMARK_MASK, zoneWatermarkOk } from './alloc-flags.js';
 import { setupBootMemory } from './boot-memory.js';
 import { type FreeAreaContext, freeOneBlock, pageblockMigratetype, rmqueue } from './free-area.js';
+import { checkBuddyInvariants } from './invariants.js';
 import type { Memblock } from './memblock.js';
 import {
   buildZoneLookup,
@@ -498,6 +499,16 @@ export class BuddyAllocator implements SlowPathHost {
     for (const zone of this.zones) {
       for (let cpu = 0; cpu < this.cpus; cpu++) drainPcp(this.ctx, zone, cpu);
     }
+  }
+
+  /**
+   * Throws `KernelBug` naming the first broken invariant of the free
+   * lists, the per-CPU lists, the counters and the struct pages (see
+   * invariants.ts); returns nothing when all hold. For tests of a
+   * `BuddyAllocator` used on its own (`Kernel.checkInvariants` runs it too).
+   */
+  checkInvariants(): void {
+    checkBuddyInvariants(this);
   }
 
   /** The order an allocated block was allocated with, or -1 if `pfn` does not start one. */

@@ -9,6 +9,7 @@ export {
   type BuddyAllocatorOptions,
   type PageStatSnapshot,
 } from './buddy-allocator.js';
+export { checkBuddyInvariants } from './invariants.js';
 export { Memblock, type MemblockRegion } from './memblock.js';
 export { noReclaim, type Reclaimer } from './reclaimer.js';
 export type { SlowPathHost } from './slow-path.js';

@@ -69,7 +69,7 @@ export {
   NR_LRU_LISTS,
 } from './reclaim/lru.js';
 export { OOM_SCORE_ADJ_MAX, OOM_SCORE_ADJ_MIN, OomKiller, oomBadness } from './reclaim/oom.js';
-export { Outcome, Pageout } from './reclaim/pageout.js';
+export { Outcome, Pageout, ReferencedVisitor } from './reclaim/pageout.js';
 export * from './reclaim/policy/index.js';
 export { ReclaimSystem, type Shrinker } from './reclaim/reclaim.js';
 export { AnonVma, type PageOwner, pageOwner, type RmapVisitor, rmapWalk } from './reclaim/rmap.js';

@@ -1,0 +1,47 @@
+/**
+ * Pictures of memory, as SVG documents (strings), for people who would
+ * rather look than read /proc:
+ *
+ * - {@link renderMemoryMap}: physical memory, a cell per frame (or per
+ *   aligned block of frames), coloured by owner, zones marked;
+ * - {@link renderAddressSpace}: a process's VMAs as bars, with resident,
+ *   swapped and not-present pages;
+ * - {@link renderBuddyInfo}: /proc/buddyinfo as a bar chart per zone.
+ *
+ * And what they are drawn from: {@link classifyFrames}, the owner of every
+ * frame, read from the struct page array.
+ *
+ * Each function only reads the machine and returns the same bytes for the
+ * same state.
+ *
+ * @example
+ * ```ts
+ * import { writeFileSync } from 'node:fs';
+ * const k = Kernel.boot({ memory: '64M' });
+ * writeFileSync('memory-map.svg', renderMemoryMap(k));
+ * writeFileSync('buddyinfo.svg', renderBuddyInfo(k));
+ * writeFileSync('address-space.svg', renderAddressSpace(k.spawn()));
+ * ```
+ *
+ * @module
+ */
+export {
+  type AddressSpaceOptions,
+  renderAddressSpace,
+  type VmaPages,
+  vmaPages,
+} from './address-space.js';
+export { type BuddyInfoOptions, renderBuddyInfo } from './buddyinfo.js';
+export { type MemoryMapOptions, renderMemoryMap } from './memory-map.js';
+export {
+  classifyFrames,
+  compareOwnerKeys,
+  countFrameOwners,
+  type FrameOwners,
+  framesPerCode,
+  OWNER_KINDS,
+  Owner,
+  type OwnerKind,
+  ownerKey,
+  ownerKindOf,
+} from './page-owner.js';
