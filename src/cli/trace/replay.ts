@@ -32,8 +32,8 @@ import { dmesgLines, procFile, procKeys, slabinfoRows } from '../proc-excerpt.js
 import { NO_PROGRESS, type Progress } from '../progress.js';
 import { machineOf, type ReplayStats, type Report } from '../report.js';
 import { summarize } from '../summary.js';
+import { resolveLabel } from './labels.js';
 import type { Expect, Trace, TraceOp } from './ops.js';
-import { resolveLabel } from './parse.js';
 
 type Binding =
   | { readonly kind: 'process'; readonly p: Process }
