@@ -13,12 +13,9 @@
  * - the space between two VMAs that do not touch is a thin "gap" row
  *   saying how much is unmapped there (a gapped axis).
  *
- * Each bar is split by what the page tables hold for the VMA's pages: a
- * present PTE is resident, a non-present PTE that is not empty holds a
- * swap entry (swapped), an empty PTE (or a missing table) is not present.
- * Resident pages are coloured by what the VMA maps: anonymous, shmem or a
- * file. The walk visits only the tables that exist (`forEachPteSlot`), so
- * it costs O(mapped table entries), not O(address-space size).
+ * Each bar is split by what the page tables hold for the VMA's pages
+ * (resident, swapped, not present), as vma-pages.ts counts them. Resident
+ * pages are coloured by what the VMA maps: anonymous, shmem or a file.
  */
 
 import { hex, vmaName } from '../vm/proc/maps.js';
@@ -39,6 +36,7 @@ import {
   text,
   wrapText,
 } from './svg.js';
+import { type VmaPages, vmaPages } from './vma-pages.js';
 
 /**
  * Options of {@link renderAddressSpace}.
@@ -56,24 +54,6 @@ export interface AddressSpaceOptions {
   readonly title?: string;
 }
 
-/**
- * Page counts of one VMA, from its page tables ({@link vmaPages}).
- *
- * @example
- * ```ts
- * const { pages, resident, swapped } = vmaPages(p, vma);
- * const notPresent = pages - resident - swapped;
- * ```
- */
-export interface VmaPages {
-  /** Pages the VMA spans. */
-  readonly pages: number;
-  /** Pages with a present PTE. */
-  readonly resident: number;
-  /** Pages whose PTE holds a swap entry (non-present, not empty). */
-  readonly swapped: number;
-}
-
 const FN = 'renderAddressSpace';
 const OPTION_KEYS = ['width', 'title'];
 const PAD = 24;
@@ -84,33 +64,6 @@ const MONO_FONT = 11;
 const NAME_FONT = 12;
 const MAX_NAME_CHARS = 36;
 const MIN_BAR = 140;
-
-/**
- * Counts the resident and swapped pages of `vma` from `process`'s page
- * tables: a present PTE is resident, a non-present non-empty PTE is
- * swapped.
- *
- * @example
- * ```ts
- * const p = Kernel.boot({ memory: '32M' }).spawn();
- * const a = p.sys.mmap(0, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
- * p.store32(a, 1);
- * vmaPages(p, p.mm.vmas.lookup(a)); // { pages: 2, resident: 1, swapped: 0 }
- * ```
- */
-export function vmaPages(process: Process, vma: Vma): VmaPages {
-  const geo = process.vm.geo;
-  let resident = 0;
-  let swapped = 0;
-  process.mm.forEachPteSlot(vma.start, vma.end, (_va, slot) => {
-    const lo = geo.readLo(slot);
-    const hi = geo.readHi(slot);
-    if ((lo | hi) === 0) return;
-    if (geo.format.present(lo, hi)) resident++;
-    else swapped++;
-  });
-  return { pages: (vma.end - vma.start) / process.vm.arch.pageSize, resident, swapped };
-}
 
 /** The perms column of maps: rwx and s (VM_MAYSHARE) or p. */
 function perms(vma: Vma): string {

@@ -25,12 +25,7 @@
  *
  * @module
  */
-export {
-  type AddressSpaceOptions,
-  renderAddressSpace,
-  type VmaPages,
-  vmaPages,
-} from './address-space.js';
+export { type AddressSpaceOptions, renderAddressSpace } from './address-space.js';
 export { type BuddyInfoOptions, renderBuddyInfo } from './buddyinfo.js';
 export { type MemoryMapOptions, renderMemoryMap } from './memory-map.js';
 export {
@@ -45,3 +40,4 @@ export {
   ownerKey,
   ownerKindOf,
 } from './page-owner.js';
+export { type VmaPages, vmaPages } from './vma-pages.js';
