@@ -207,7 +207,13 @@ export class Kernel {
 
   /** `alloc_pages`: see {@link BuddyAllocator.allocPages}. */
   allocPages(gfp: Gfp, order: number): Pfn | null {
-    return this.inKernel(() => this.buddy.allocPages(gfp, order));
+    // enterKernel/leaveKernel spelt out, not inKernel: no closure on the allocation path.
+    const prev = this.vm.enterKernel(null);
+    try {
+      return this.buddy.allocPages(gfp, order);
+    } finally {
+      this.vm.leaveKernel(prev);
+    }
   }
 
   /** `__free_pages`: see {@link BuddyAllocator.freePages}. */
@@ -291,7 +297,12 @@ export class Kernel {
 
   /** `kmem_cache_alloc`. */
   kmemCacheAlloc(cache: KmemCache, gfp: Gfp): VirtAddr | null {
-    return this.inKernel(() => cache.alloc(gfp));
+    const prev = this.vm.enterKernel(null);
+    try {
+      return cache.alloc(gfp);
+    } finally {
+      this.vm.leaveKernel(prev);
+    }
   }
 
   /** `kmem_cache_free`. */
@@ -306,7 +317,12 @@ export class Kernel {
 
   /** `kmalloc`: see {@link SlabAllocatorBase.kmalloc}. */
   kmalloc(size: number, gfp: Gfp): VirtAddr | null {
-    return this.inKernel(() => this.slab.kmalloc(size, gfp));
+    const prev = this.vm.enterKernel(null);
+    try {
+      return this.slab.kmalloc(size, gfp);
+    } finally {
+      this.vm.leaveKernel(prev);
+    }
   }
 
   /** `kzalloc`. */
