@@ -31,7 +31,7 @@ import {
 } from './errors.js';
 import type { CliIo } from './io.js';
 import { createProgress, type Progress } from './progress.js';
-import { renderJson, renderText } from './report.js';
+import { type Report, renderJson, renderText } from './report.js';
 import { memoryMapSvg } from './svg.js';
 import type { Trace } from './trace/ops.js';
 import { parseTrace } from './trace/parse.js';
@@ -62,6 +62,20 @@ function writeOutput(file: string, text: string, io: CliIo, what: string): void 
     throw new UsageError(
       `cannot write ${what} to ${JSON.stringify(file)}: ${(e as Error).message}`,
     );
+  }
+}
+
+/** What `demo` and `replay` print: the report as text or JSON, and the memory map with `--svg`. */
+function printReport(
+  report: Report,
+  kernel: Kernel,
+  opts: Record<string, unknown>,
+  io: CliIo,
+): void {
+  io.stdout(opts.json === true ? renderJson(report) : renderText(report));
+  if (typeof opts.svg === 'string') {
+    writeOutput(opts.svg, memoryMapSvg(kernel), io, 'the memory map');
+    io.stderr(`mmsim: wrote the memory map to ${opts.svg}\n`);
   }
 }
 
@@ -144,11 +158,7 @@ function program(io: CliIo, exit: (code: number) => void): Command {
       const flags = bootFlagsOf(opts);
       checkDemoMemory(flags);
       const { report, kernel } = runDemo(withFlags({}, flags), progress);
-      io.stdout(opts.json === true ? renderJson(report) : renderText(report));
-      if (typeof opts.svg === 'string') {
-        writeOutput(opts.svg, memoryMapSvg(kernel), io, 'the memory map');
-        io.stderr(`mmsim: wrote the memory map to ${opts.svg}\n`);
-      }
+      printReport(report, kernel, opts, io);
       exit(EXIT_OK);
     });
 
@@ -167,11 +177,7 @@ function program(io: CliIo, exit: (code: number) => void): Command {
     .action((file: string, opts: Record<string, unknown>) => {
       const trace = loadTrace(file);
       const { report, kernel } = replayTrace(trace, bootFlagsOf(opts), progress);
-      io.stdout(opts.json === true ? renderJson(report) : renderText(report));
-      if (typeof opts.svg === 'string') {
-        writeOutput(opts.svg, memoryMapSvg(kernel), io, 'the memory map');
-        io.stderr(`mmsim: wrote the memory map to ${opts.svg}\n`);
-      }
+      printReport(report, kernel, opts, io);
       exit(EXIT_OK);
     });
 

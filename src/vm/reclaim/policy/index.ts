@@ -9,6 +9,7 @@ export { ClockPolicy } from './clock.js';
 export { FifoPolicy } from './fifo.js';
 export { LruPolicy } from './lru.js';
 export { type Lru2QLists, Lru2QPolicy } from './lru-2q.js';
+export { OneListPolicy } from './one-list.js';
 export { OptPolicy } from './opt.js';
 export {
   createPolicy,
