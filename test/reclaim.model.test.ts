@@ -148,20 +148,40 @@ function region(m: Model, slot: number, which: number): RegionModel | null {
   return p.regions[which % p.regions.length] as RegionModel;
 }
 
-class Touch implements fc.Command<Model, Real> {
+/**
+ * A command on one region of a live process: it may run while the process
+ * has a region, and `apply` gets the region's model, the process's model
+ * and the real process.
+ */
+abstract class RegionCommand implements fc.Command<Model, Real> {
   constructor(
     readonly slot: number,
     readonly which: number,
-    readonly seed: number,
-    readonly stride: number,
   ) {}
   check(m: Readonly<Model>): boolean {
     return region(m as Model, this.slot, this.which) !== null;
   }
   run(m: Model, r: Real): void {
     const reg = region(m, this.slot, this.which);
+    const pm = m.procs[this.slot];
     const p = r.procs[this.slot];
-    if (reg === null || p === null || p === undefined) return;
+    if (reg === null || pm === null || pm === undefined || p === null || p === undefined) return;
+    this.apply(m, reg, pm, p);
+  }
+  abstract apply(m: Model, reg: RegionModel, pm: ProcModel, p: Process): void;
+  abstract toString(): string;
+}
+
+class Touch extends RegionCommand {
+  constructor(
+    slot: number,
+    which: number,
+    readonly seed: number,
+    readonly stride: number,
+  ) {
+    super(slot, which);
+  }
+  apply(m: Model, reg: RegionModel, _pm: ProcModel, p: Process): void {
     for (let page = this.seed % this.stride; page < reg.pages; page += this.stride) {
       const value = (this.seed * 31 + page * 7 + 1) >>> 0;
       p.store32(reg.va + page * PAGE, value);
@@ -173,18 +193,8 @@ class Touch implements fc.Command<Model, Real> {
   }
 }
 
-class Verify implements fc.Command<Model, Real> {
-  constructor(
-    readonly slot: number,
-    readonly which: number,
-  ) {}
-  check(m: Readonly<Model>): boolean {
-    return region(m as Model, this.slot, this.which) !== null;
-  }
-  run(m: Model, r: Real): void {
-    const reg = region(m, this.slot, this.which);
-    const p = r.procs[this.slot];
-    if (reg === null || p === null || p === undefined) return;
+class Verify extends RegionCommand {
+  apply(m: Model, reg: RegionModel, _pm: ProcModel, p: Process): void {
     for (let page = 0; page < reg.pages; page++) {
       const want = expected(m, reg, page);
       const got = p.load32(reg.va + page * PAGE);
@@ -243,19 +253,8 @@ class Exit implements fc.Command<Model, Real> {
   }
 }
 
-class Unmap implements fc.Command<Model, Real> {
-  constructor(
-    readonly slot: number,
-    readonly which: number,
-  ) {}
-  check(m: Readonly<Model>): boolean {
-    return region(m as Model, this.slot, this.which) !== null;
-  }
-  run(m: Model, r: Real): void {
-    const reg = region(m, this.slot, this.which);
-    const pm = m.procs[this.slot];
-    const p = r.procs[this.slot];
-    if (reg === null || pm === null || pm === undefined || p === null || p === undefined) return;
+class Unmap extends RegionCommand {
+  apply(_m: Model, reg: RegionModel, pm: ProcModel, p: Process): void {
     expect(p.sys.munmap(reg.va, reg.pages * PAGE)).toBe(0);
     pm.regions.splice(pm.regions.indexOf(reg), 1);
   }
@@ -264,19 +263,15 @@ class Unmap implements fc.Command<Model, Real> {
   }
 }
 
-class Advise implements fc.Command<Model, Real> {
+class Advise extends RegionCommand {
   constructor(
-    readonly slot: number,
-    readonly which: number,
+    slot: number,
+    which: number,
     readonly advice: 'dontneed' | 'free' | 'pageout',
-  ) {}
-  check(m: Readonly<Model>): boolean {
-    return region(m as Model, this.slot, this.which) !== null;
+  ) {
+    super(slot, which);
   }
-  run(m: Model, r: Real): void {
-    const reg = region(m, this.slot, this.which);
-    const p = r.procs[this.slot];
-    if (reg === null || p === null || p === undefined) return;
+  apply(_m: Model, reg: RegionModel, _pm: ProcModel, p: Process): void {
     const advice =
       this.advice === 'dontneed'
         ? MADV_DONTNEED

@@ -569,3 +569,44 @@ describe('regressions', () => {
     k.checkInvariants();
   });
 });
+
+describe('checkInvariants sees broken reclaim state', () => {
+  /** A machine with one page swapped out and one resident anonymous page. */
+  function swappedMachine(): { k: Kernel; p: Process; a: number; slot: number } {
+    const k = Kernel.boot({ memory: '16M', swap: { size: '4M' } });
+    const p = k.spawn();
+    const a = mapAnon(p, 2);
+    p.store32(a, 1);
+    p.store32(a + 4096, 2);
+    p.sys.madvise(a, 4096, MADV_PAGEOUT);
+    const slot = swapSlotAt(k, p, a);
+    expect(slot).toBeGreaterThan(0);
+    k.checkInvariants();
+    return { k, p, a, slot };
+  }
+
+  it('a swap slot whose count disagrees with the PTEs holding it', () => {
+    const { k, slot } = swappedMachine();
+    const area = k.swap?.area;
+    if (area === undefined) throw new Error('no swap');
+    area.swapMap[slot] = 2;
+    expect(() => k.checkInvariants()).toThrow(
+      new RegExp(`swap slot ${slot} has count 2, but 1 entries hold it`),
+    );
+  });
+
+  it('a mapped page that is on no LRU list', () => {
+    const { k, p, a } = swappedMachine();
+    const pfn = pfnAt(p, a + 4096);
+    k.vm.lru.del(pfn);
+    expect(() => k.checkInvariants()).toThrow(/on no LRU list/);
+  });
+
+  it('a page marked as in the swap cache that the swap cache does not hold', () => {
+    const { k, p, a } = swappedMachine();
+    const pfn = pfnAt(p, a + 4096);
+    k.memMap.setFlag(pfn, PG.swapcache);
+    k.memMap.private[pfn] = 7;
+    expect(() => k.checkInvariants()).toThrow(/PG_swapcache, but slot 7 does not cache it/);
+  });
+});

@@ -223,6 +223,18 @@ describe('SimSwapStore specifics', () => {
 });
 
 describe('FileSwapStore specifics', () => {
+  it('refuses, with a clear KernelBug and no file, where node:fs cannot be had', () => {
+    const path = join(dir, 'no-node');
+    const saved = process.getBuiltinModule;
+    Object.defineProperty(process, 'getBuiltinModule', { value: undefined, configurable: true });
+    try {
+      expect(() => new FileSwapStore(path, 4, PS)).toThrow(/needs Node\.js 20\.16 or later/);
+    } finally {
+      Object.defineProperty(process, 'getBuiltinModule', { value: saved, configurable: true });
+    }
+    expect(() => statSync(path)).toThrow();
+  });
+
   it('creates a sparse file of slots * pageSize bytes, page n at offset n * pageSize', () => {
     const path = join(dir, 'layout');
     const store = new FileSwapStore(path, 8, PS);
