@@ -22,9 +22,9 @@ import { type BootConfig, type BootOptions, parseBootOptions } from './boot-opti
 import { BuddyAllocator } from './buddy/buddy-allocator.js';
 import { checkBuddyInvariants } from './buddy/invariants.js';
 import type { Memblock } from './buddy/memblock.js';
-import { BUDDY_PROC_FILES } from './buddy/proc/index.js';
 import type { Zone } from './buddy/zone.js';
 import { __GFP_HIGHMEM, type Gfp } from './gfp/flags.js';
+import { checkGfp } from './gfp/zone.js';
 import {
   formatAddress,
   inDirectMap,
@@ -33,35 +33,37 @@ import {
   pfnToPhys,
   physToPfn,
   physToVirt,
+  showAddress,
   type VirtAddr,
   virtToPhys,
 } from './page/address.js';
 import { type Arch, getArch } from './page/arch.js';
-import { KernelBug, KernelError } from './page/errors.js';
+import { SimClock } from './page/clock.js';
+import { KernelBug } from './page/errors.js';
 import { KernelLog, LogLevel } from './page/kernel-log.js';
 import type { MemMap } from './page/mem-map.js';
 import { PhysicalMemory } from './page/physical-memory.js';
+import { checkByteArray, checkCount, checkStoreValue, describeValue } from './page/validate.js';
 import { VmEvents } from './page/vm-events.js';
 import { createSlabAllocator } from './slab/create.js';
 import type { KmemCache, KmemCacheOptions } from './slab/kmem-cache.js';
-import { renderSlabinfo } from './slab/proc-slabinfo.js';
 import type { SlabAllocatorBase } from './slab/slab-common.js';
 import { pageCacheHooks } from './vm/fs/coherence.js';
 import { SimDisk } from './vm/fs/disk.js';
-import { Vfs } from './vm/fs/vfs.js';
+import { ext4MaxBytes, Vfs } from './vm/fs/vfs.js';
 import { Pkmap } from './vm/highmem.js';
 import { checkVmInvariants } from './vm/invariants.js';
-import { renderProcessFile } from './vm/proc/index.js';
-import { meminfoValues, pageStatSnapshot, vmstatValues } from './vm/proc/mem-stats.js';
-import { renderMeminfo } from './vm/proc/meminfo.js';
-import { renderVmstat } from './vm/proc/vmstat.js';
+import { pageStatSnapshot } from './vm/proc/mem-stats.js';
+import { ProcFs } from './vm/proc/procfs.js';
 import type { Process } from './vm/process.js';
 import { checkReclaimInvariants } from './vm/reclaim/invariants.js';
 import { createPolicy } from './vm/reclaim/policy/policy.js';
 import { ReclaimSystem, type Shrinker } from './vm/reclaim/reclaim.js';
 import { SwapSystem } from './vm/reclaim/swap.js';
-import { renderSwaps, SwapArea } from './vm/swap/swap-area.js';
+import { SwapArea } from './vm/swap/swap-area.js';
 import { FileSwapStore, SimSwapStore, type SwapStore } from './vm/swap/swap-store.js';
+import { vmTunables } from './vm/syscalls/vma-ops.js';
+import { sysctl } from './vm/sysctl.js';
 import { VmSystem } from './vm/vm-system.js';
 
 /** `MAX_PAGE_ORDER`: the largest order the page allocator hands out. */
@@ -91,6 +93,8 @@ export class Kernel {
   /** Reclaim: kswapd, direct reclaim, shrinkers and the OOM killer. */
   readonly reclaim: ReclaimSystem;
   private readonly pkmap: Pkmap;
+  /** The /proc tree (`proc`, `procRead`, `writeProc`, `sysctl`, and /proc paths processes open). */
+  private readonly procfs: ProcFs;
   /** The kernel log. */
   readonly log: KernelLog;
   /** Event counters, as /proc/vmstat prints them. */
@@ -101,16 +105,17 @@ export class Kernel {
   readonly PAGE_SHIFT: number;
   /** `MAX_PAGE_ORDER`: orders 0..10 are valid. */
   readonly MAX_ORDER = MAX_ORDER;
-  /** Simulated time since boot, in nanoseconds; advanced by the machine, never by the host clock. */
-  private uptimeNs = 0;
+  /** Simulated time since boot, derived from the work the machine has done (`SimClock`). */
+  readonly clock: SimClock;
 
   private constructor(config: BootConfig) {
     this.config = config;
     this.arch = getArch(config.arch);
     this.PAGE_SIZE = this.arch.pageSize;
     this.PAGE_SHIFT = this.arch.pageShift;
-    this.log = new KernelLog(() => this.uptimeNs);
     this.events = new VmEvents();
+    this.clock = new SimClock(this.events);
+    this.log = new KernelLog(() => this.clock.nowNs());
     this.log.printk(LogLevel.NOTICE, `Linux version 6.18.0-mmsim (${this.arch.name}) #1 SMP`);
     this.memory = new PhysicalMemory(config.memory, this.arch.pageSize);
     this.buddy = new BuddyAllocator(this.memory, {
@@ -128,7 +133,9 @@ export class Kernel {
     });
     this.vm = new VmSystem(this.buddy);
     this.pkmap = new Pkmap(this.arch);
-    this.vfs = new Vfs(new SimDisk(this.arch.pageSize));
+    this.vfs = new Vfs(new SimDisk(this.arch.pageSize), {
+      maxBytes: ext4MaxBytes(this.arch.pageSize, this.arch.is64Bit),
+    });
     this.vm.vfs = this.vfs;
     this.vfs.cacheHooks = pageCacheHooks(this.vm, this.vfs);
     this.swap = null;
@@ -160,6 +167,16 @@ export class Kernel {
         swap: this.swap,
       });
     this.vm.deferredWork = this.reclaim;
+    // init_user_reserve, init_admin_reserve: the reserves are a share of what is free at boot.
+    vmTunables(this.vm);
+    this.procfs = new ProcFs({
+      buddy: this.buddy,
+      vm: this.vm,
+      slab: this.slab,
+      swap: this.swap,
+      clock: this.clock,
+    });
+    this.vm.procfs = this.procfs;
   }
 
   /**
@@ -227,6 +244,7 @@ export class Kernel {
    * HighMem frame has no permanent address.
    */
   getFreePages(gfp: Gfp, order: number): VirtAddr | 0 {
+    checkGfp('getFreePages', gfp); // before the mask below turns garbage into a number
     const pfn = this.inKernel(() => this.buddy.allocPages(gfp & ~__GFP_HIGHMEM, order));
     return pfn === null ? 0 : (this.pageAddress(pfn) as VirtAddr);
   }
@@ -278,9 +296,43 @@ export class Kernel {
 
   // --- processes ---------------------------------------------------------------
 
-  /** A new process with a fresh address space: an empty brk heap and a `[stack]`. */
-  spawn(options: { readonly name?: string } = {}): Process {
-    return this.vm.spawn(options.name ?? 'init');
+  /**
+   * A new process with a fresh address space: an empty brk heap and a
+   * `[stack]`, init's resource limits (RLIMIT_MEMLOCK 8 MiB, RLIMIT_STACK
+   * 8 MiB, ...) and no privilege: `capIpcLock: true` grants CAP_IPC_LOCK
+   * (memory locks ignore RLIMIT_MEMLOCK, as root's do), `capSysResource:
+   * true` CAP_SYS_RESOURCE (hard limits may be raised). Both are inherited
+   * across fork.
+   *
+   * @example
+   * ```ts
+   * const p = k.spawn({ name: 'db', capIpcLock: true });
+   * p.sys.mlockall(MCL_CURRENT | MCL_FUTURE); // 0, whatever RLIMIT_MEMLOCK says
+   * ```
+   */
+  spawn(
+    options: {
+      readonly name?: string;
+      readonly capIpcLock?: boolean;
+      readonly capSysResource?: boolean;
+    } = {},
+  ): Process {
+    if (typeof options !== 'object' || options === null) {
+      throw new KernelBug(`spawn: options ${describeValue(options)} is not an object`);
+    }
+    if (options.name !== undefined && typeof options.name !== 'string') {
+      throw new KernelBug(`spawn: name ${describeValue(options.name)} is not a string`);
+    }
+    for (const cap of ['capIpcLock', 'capSysResource'] as const) {
+      const v: unknown = options[cap];
+      if (v !== undefined && typeof v !== 'boolean') {
+        throw new KernelBug(`spawn: ${cap} ${describeValue(v)} is not a boolean`);
+      }
+    }
+    return this.vm.spawn(options.name ?? 'init', {
+      capIpcLock: options.capIpcLock === true,
+      capSysResource: options.capSysResource === true,
+    });
   }
 
   /** Live processes by pid. */
@@ -297,6 +349,7 @@ export class Kernel {
 
   /** `kmem_cache_alloc`. */
   kmemCacheAlloc(cache: KmemCache, gfp: Gfp): VirtAddr | null {
+    this.checkCache('kmemCacheAlloc', cache);
     const prev = this.vm.enterKernel(null);
     try {
       return cache.alloc(gfp);
@@ -307,12 +360,22 @@ export class Kernel {
 
   /** `kmem_cache_free`. */
   kmemCacheFree(cache: KmemCache, obj: number): void {
+    this.checkCache('kmemCacheFree', cache);
     cache.free(obj);
   }
 
   /** `kmem_cache_destroy`. */
   kmemCacheDestroy(cache: KmemCache): void {
+    this.checkCache('kmemCacheDestroy', cache);
     cache.destroy();
+  }
+
+  /** Throws `KernelBug` unless `cache` is a live cache of this machine's slab allocator. */
+  private checkCache(fn: string, cache: unknown): asserts cache is KmemCache {
+    const id = typeof cache === 'object' && cache !== null ? (cache as { id?: unknown }).id : null;
+    if (typeof id !== 'number' || this.slab.cacheWithId(id) !== cache) {
+      throw new KernelBug(`${fn}: ${describeValue(cache)} is not a live cache of this machine`);
+    }
   }
 
   /** `kmalloc`: see {@link SlabAllocatorBase.kmalloc}. */
@@ -354,11 +417,13 @@ export class Kernel {
 
   /** Reads `len` bytes at a kernel (direct-map) address. */
   read(kva: number, len: number): Uint8Array {
+    checkCount('read', 'length', len);
     return this.memory.read(this.kernelPhys('read', kva, len), len);
   }
 
   /** Writes bytes at a kernel (direct-map) address. */
-  write(kva: number, bytes: ArrayLike<number>): void {
+  write(kva: number, bytes: Uint8Array | readonly number[]): void {
+    checkByteArray('write', bytes);
     this.memory.write(this.kernelPhys('write', kva, bytes.length), bytes);
   }
 
@@ -379,16 +444,19 @@ export class Kernel {
 
   /** Stores a byte at a kernel address. */
   store8(kva: number, value: number): void {
+    checkStoreValue('store8', value, 8);
     this.memory.store8(this.kernelPhys('store8', kva, 1), value);
   }
 
   /** Stores 16 bits at a kernel address. */
   store16(kva: number, value: number): void {
+    checkStoreValue('store16', value, 16);
     this.memory.store16(this.kernelPhys('store16', kva, 2), value);
   }
 
   /** Stores 32 bits at a kernel address. */
   store32(kva: number, value: number): void {
+    checkStoreValue('store32', value, 32);
     this.memory.store32(this.kernelPhys('store32', kva, 4), value);
   }
 
@@ -414,6 +482,9 @@ export class Kernel {
    * `KernelBug`).
    */
   private kernelPhys(fn: string, kva: number, len: number): number {
+    if (typeof kva !== 'number' || !Number.isInteger(kva)) {
+      throw new KernelBug(`${fn}: kernel address ${showAddress(kva)} is not an integer`);
+    }
     const kmapped = this.pkmap.physOf(kva);
     if (kmapped >= 0 && this.pkmap.physOf(kva + len - 1) === kmapped + len - 1) return kmapped;
     const write = fn.startsWith('store') || fn === 'write';
@@ -423,7 +494,7 @@ export class Kernel {
     const crosses = inPage + len > this.PAGE_SIZE;
     if (pa < 0 || (crosses && this.vm.kernelTranslate(kva + len - 1, write) !== pa + len - 1)) {
       throw new KernelBug(
-        `${fn}: BUG: unable to handle page fault for address ${Number.isInteger(kva) ? formatAddress(kva) : String(kva)}`,
+        `${fn}: BUG: unable to handle page fault for address ${formatAddress(kva)}`,
       );
     }
     return pa;
@@ -462,7 +533,7 @@ export class Kernel {
   private checkPhys(fn: string, pa: number): void {
     if (!(Number.isInteger(pa) && pa >= 0 && pa < this.memory.size)) {
       throw new KernelBug(
-        `${fn}: physical address ${pa} is outside RAM (0..${this.memory.size - 1})`,
+        `${fn}: physical address ${showAddress(pa)} is outside RAM (0..${showAddress(this.memory.size - 1)})`,
       );
     }
   }
@@ -472,23 +543,90 @@ export class Kernel {
   /**
    * Renders a /proc file in Linux's format: `/proc/meminfo`,
    * `/proc/vmstat`, `/proc/swaps`, `/proc/buddyinfo`, `/proc/zoneinfo`,
-   * `/proc/pagetypeinfo`, `/proc/slabinfo`, and for each
-   * live process `/proc/<pid>/maps`, `smaps` and `status`.
+   * `/proc/pagetypeinfo`, `/proc/slabinfo`, `/proc/uptime`, the tunables
+   * under `/proc/sys/vm` (see {@link sysctl}), and for each live process
+   * `/proc/<pid>/maps`, `smaps`, `status`, `oom_score` and `oom_score_adj`.
+   * `/proc/self/...` names the process whose system call is running; from
+   * outside any, as from a kernel thread, it does not exist.
+   * `/proc/<pid>/pagemap` is binary and as large as user space: read it by
+   * position with {@link procRead}, or decoded with `readPagemap`.
    *
-   * @throws KernelError `ENOENT` for a path mmsim does not render.
+   * @throws KernelError `ENOENT` for a path mmsim does not render, `EISDIR`
+   *   for a directory, `EINVAL` for pagemap.
+   *
+   * @example
+   * ```ts
+   * k.proc('/proc/meminfo');
+   * k.proc(`/proc/${p.pid}/oom_score`); // '666\n'
+   * ```
    */
   proc(path: string): string {
-    if (path === '/proc/slabinfo') return renderSlabinfo(this.slab.caches);
-    const sources = { buddy: this.buddy, vm: this.vm, caches: this.slab.caches, swap: this.swap };
-    if (path === '/proc/meminfo') return renderMeminfo(meminfoValues(sources));
-    if (path === '/proc/vmstat') return renderVmstat(vmstatValues(sources));
-    if (path === '/proc/swaps') return renderSwaps(this.swap === null ? [] : [this.swap.area]);
-    const perProcess = renderProcessFile(this.vm.processes, path);
-    if (perProcess !== null) return perProcess;
-    const render = Object.hasOwn(BUDDY_PROC_FILES, path) ? BUDDY_PROC_FILES[path] : undefined;
-    if (render === undefined)
-      throw new KernelError('ENOENT', `proc: no such file ${JSON.stringify(path)}`);
-    return render(this.buddy);
+    return this.procfs.readText(path);
+  }
+
+  /**
+   * A positioned read of a /proc file, as pread(2) by root: up to `length`
+   * bytes from `offset` (to the end of the file when `length` is omitted;
+   * at most 16 MiB at once, a short read). `/proc/<pid>/pagemap` is read
+   * this way: 8 bytes per page, the entry of `va` at `(va / PAGE_SIZE) * 8`,
+   * offset and length multiples of 8, and frame numbers shown.
+   *
+   * @throws KernelError `ENOENT`, `EISDIR` as {@link proc}; `EINVAL` for a
+   *   bad offset or length, or a pagemap read without a length or not in
+   *   whole entries.
+   *
+   * @example
+   * ```ts
+   * const bytes = k.procRead(`/proc/${p.pid}/pagemap`, (va / k.PAGE_SIZE) * 8, 8);
+   * const entry = decodePagemapEntry(new DataView(bytes.buffer).getBigUint64(0, true));
+   * ```
+   */
+  procRead(path: string, offset = 0, length?: number): Uint8Array {
+    return this.procfs.read(path, offset, length);
+  }
+
+  /**
+   * Writes `text` to a /proc file as root (`echo text > path`) and returns
+   * the characters consumed: a tunable under `/proc/sys/vm` (validated as
+   * its Linux handler validates it) or `/proc/<pid>/oom_score_adj`.
+   *
+   * @throws KernelError `EINVAL` (or `ERANGE`) for a value the file
+   *   refuses, changing nothing; `ENOENT` for no such file; `EACCES` for a
+   *   file that cannot be written.
+   *
+   * @example
+   * ```ts
+   * k.writeProc('/proc/sys/vm/swappiness', '100\n');
+   * k.writeProc(`/proc/${p.pid}/oom_score_adj`, '-1000'); // never chosen by the OOM killer
+   * ```
+   */
+  writeProc(path: string, text: string): number {
+    return this.procfs.write(path, text);
+  }
+
+  /**
+   * `sysctl` as root: reads a tunable (`k.sysctl('vm.swappiness')`) or
+   * writes it and returns the value now set (`k.sysctl('vm.swappiness',
+   * 100)`). Names as `sysctl(8)` takes them, with dots or slashes
+   * (`vm.max_map_count`, `vm/max_map_count`); a value is a number or the
+   * text a write of the /proc/sys file would give (`'0x10'`). The tunables
+   * (`vm.overcommit_memory`, `overcommit_ratio`, `overcommit_kbytes`,
+   * `admin_reserve_kbytes`, `user_reserve_kbytes`, `swappiness`,
+   * `min_free_kbytes`, `watermark_scale_factor`, `max_map_count`,
+   * `page-cluster`, `mmap_min_addr`, `oom_dump_tasks`,
+   * `oom_kill_allocating_task`) apply at once.
+   *
+   * @throws KernelError `ENOENT` for an unknown name; `EINVAL` for a value
+   *   out of range or malformed, in which case nothing changes.
+   *
+   * @example
+   * ```ts
+   * k.sysctl('vm.overcommit_memory', 2); // strict accounting: see CommitLimit in /proc/meminfo
+   * k.sysctl('vm.max_map_count');        // 65530
+   * ```
+   */
+  sysctl(name: string, value?: number | string): number {
+    return sysctl(this.vm, name, value);
   }
 
   /**

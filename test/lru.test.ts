@@ -96,6 +96,18 @@ function walkBack(lru: LruLists, m: MemMap, l: number): number[] {
 
 /** Asserts that list `l` holds exactly `pfns`, newest first, linked both ways, with matching head, tail and size. */
 function expectList(lru: LruLists, m: MemMap, l: number, pfns: readonly number[]): void {
+  if (l === LRU_UNEVICTABLE) {
+    // Counted, not chained (as in Linux since 5.18): no order, no links.
+    expect(lru.head[l]).toBe(-1);
+    expect(lru.tail[l]).toBe(-1);
+    expect(lru.size[l]).toBe(pfns.length);
+    for (const pfn of pfns) {
+      expect(lru.onLru(pfn)).toBe(true);
+      expect(lru.lruOf(pfn)).toBe(l);
+      expect(m.next[pfn]).toBe(-1);
+    }
+    return;
+  }
   expect(walk(lru, m, l)).toEqual(pfns);
   expect(walkBack(lru, m, l)).toEqual([...pfns].reverse());
   expect(lru.head[l]).toBe(pfns.length > 0 ? pfns[0] : -1);
@@ -854,13 +866,29 @@ function moveModel(model: Model, p: PageModel, set: number, clear: number): void
 /** What the lists and the pool look like, read from the real lists. */
 function observe(model: Model, real: Real) {
   const { lru, m } = real;
-  const lists = Array.from({ length: NR_LRU_LISTS }, (_, l) => ({
-    forward: walk(lru, m, l),
-    backward: walkBack(lru, m, l).reverse(),
-    head: lru.head[l],
-    tail: lru.tail[l],
-    size: lru.size[l],
-  }));
+  const lists = Array.from({ length: NR_LRU_LISTS }, (_, l) => {
+    if (l === LRU_UNEVICTABLE) {
+      // Counted, not chained: the pool pages its flags put there, in pfn order.
+      const pages = model.pages
+        .map((p) => p.pfn)
+        .filter((pfn) => lru.onLru(pfn) && lru.lruOf(pfn) === l && m.next[pfn] === -1)
+        .sort((a, b) => a - b);
+      return {
+        forward: pages,
+        backward: pages,
+        head: lru.head[l],
+        tail: lru.tail[l],
+        size: lru.size[l],
+      };
+    }
+    return {
+      forward: walk(lru, m, l),
+      backward: walkBack(lru, m, l).reverse(),
+      head: lru.head[l],
+      tail: lru.tail[l],
+      size: lru.size[l],
+    };
+  });
   return {
     lists,
     zoneSize: [...lru.zoneSize],
@@ -878,6 +906,10 @@ function predict(model: Model, real: Real): ReturnType<typeof observe> {
     for (const pfn of list) {
       const z = real.zoneIndex(pfn) * NR_LRU_LISTS + l;
       zoneSize[z] = (zoneSize[z] as number) + 1;
+    }
+    if (l === LRU_UNEVICTABLE) {
+      const pages = [...list].sort((a, b) => a - b);
+      return { forward: pages, backward: pages, head: -1, tail: -1, size: list.length };
     }
     return {
       forward: list,

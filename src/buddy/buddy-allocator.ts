@@ -56,6 +56,7 @@ import {
   PG,
 } from '../page/page-flags.js';
 import type { PhysicalMemory } from '../page/physical-memory.js';
+import { describeValue } from '../page/validate.js';
 import { VmEvents } from '../page/vm-events.js';
 import { ALLOC_NO_WATERMARKS, ALLOC_WMARK_MASK, zoneWatermarkOk } from './alloc-flags.js';
 import { setupBootMemory } from './boot-memory.js';
@@ -77,6 +78,7 @@ import {
   setupLowmemReserve,
   setupPcp,
   setupPerZoneWmarks,
+  WATERMARK_SCALE_FACTOR,
 } from './watermarks.js';
 import {
   MAX_ORDER,
@@ -149,8 +151,16 @@ export class BuddyAllocator implements SlowPathHost {
   readonly pageblockOrder: number;
   /** Number of CPUs. */
   readonly cpus: number;
-  /** `min_free_kbytes`. */
-  readonly minFreeKbytes: number;
+  /** `min_free_kbytes` (the `vm.min_free_kbytes` sysctl; see {@link setWatermarkTunables}). */
+  get minFreeKbytes(): number {
+    return this.minFree;
+  }
+  /** `watermark_scale_factor` (the `vm.watermark_scale_factor` sysctl). */
+  get watermarkScaleFactor(): number {
+    return this.scaleFactor;
+  }
+  private minFree: number;
+  private scaleFactor = WATERMARK_SCALE_FACTOR;
   /** The kernel log. */
   readonly log: KernelLog;
   /** Event counters (`pgalloc_*`, `pgfree`, `allocstall_*`). */
@@ -278,11 +288,38 @@ export class BuddyAllocator implements SlowPathHost {
     this.highestZoneIdx = buildZoneTable(this.zones);
 
     freeAllBootMemory(this.ctx, this.zones, this.memblock, arch.pageSize);
-    this.minFreeKbytes = calculateMinFreeKbytes(this.zones, arch.pageSize);
-    setupPerZoneWmarks(this.zones, this.minFreeKbytes, arch.pageSize);
+    this.minFree = calculateMinFreeKbytes(this.zones, arch.pageSize);
+    setupPerZoneWmarks(this.zones, this.minFree, arch.pageSize, this.scaleFactor);
     setupLowmemReserve(this.zones);
     for (const zone of this.zones) setupPcp(zone, arch.pageSize, cpus);
     printBootLog(this.log, arch, this.zones, this.memblock, this.frames, this.nrFreePages());
+  }
+
+  /**
+   * Sets `min_free_kbytes` and `watermark_scale_factor` and recomputes what
+   * derives from them, as their sysctl handlers do
+   * (`min_free_kbytes_sysctl_handler`, `watermark_scale_factor_sysctl_handler`:
+   * `setup_per_zone_wmarks`, then `zone_pcp_update` for each zone, whose
+   * pcp high limits follow the low watermark). The sysctl layer validates
+   * the values; here they must be integers in the sysctl ranges.
+   *
+   * @throws KernelBug for a value outside 0..INT_MAX (min_free_kbytes) or 1..3000 (scale).
+   */
+  setWatermarkTunables(minFreeKbytes: number, scaleFactor: number): void {
+    if (!Number.isInteger(minFreeKbytes) || minFreeKbytes < 0 || minFreeKbytes > 2 ** 31 - 1) {
+      throw new KernelBug(
+        `setWatermarkTunables: min_free_kbytes ${minFreeKbytes} is not in 0..2147483647`,
+      );
+    }
+    if (!Number.isInteger(scaleFactor) || scaleFactor < 1 || scaleFactor > 3000) {
+      throw new KernelBug(
+        `setWatermarkTunables: watermark_scale_factor ${scaleFactor} is not in 1..3000`,
+      );
+    }
+    this.minFree = minFreeKbytes;
+    this.scaleFactor = scaleFactor;
+    setupPerZoneWmarks(this.zones, minFreeKbytes, this.arch.pageSize, scaleFactor);
+    for (const zone of this.zones) setupPcp(zone, this.arch.pageSize, this.cpus);
   }
 
   /** Replaces the reclaimer the slow path calls (the kernel wires in `src/vm`'s at boot). */
@@ -313,7 +350,10 @@ export class BuddyAllocator implements SlowPathHost {
    *   kernel's warning, unless `__GFP_NOWARN`).
    */
   allocPages(gfp: Gfp, order: number): Pfn | null {
-    const highest = (gfp >>> 0 === gfp ? this.highestZoneIdx[gfp & GFP_ZONEMASK] : -1) as number;
+    // typeof first: `>>>` on a BigInt throws and on an object runs its valueOf.
+    const highest = (
+      typeof gfp === 'number' && gfp >>> 0 === gfp ? this.highestZoneIdx[gfp & GFP_ZONEMASK] : -1
+    ) as number;
     if (
       highest < 0 ||
       (gfp & ~GFP_VALID_MASK) !== 0 ||
@@ -321,7 +361,7 @@ export class BuddyAllocator implements SlowPathHost {
     ) {
       checkGfp('allocPages', gfp); // throws the precise error
     }
-    if (!(order >= 0 && order <= MAX_ORDER && (order | 0) === order))
+    if (!(typeof order === 'number' && order >= 0 && order <= MAX_ORDER && (order | 0) === order))
       this.badOrder('allocPages', gfp, order);
     if (this.failPageAlloc !== null && this.shouldFailAlloc(gfp)) return null;
     // gfp_migratetype: the mobility bits shifted down (Movable 1, Reclaimable 2).
@@ -332,14 +372,19 @@ export class BuddyAllocator implements SlowPathHost {
   }
 
   private badOrder(fn: string, gfp: Gfp, order: number): never {
-    if (Number.isInteger(order) && order > MAX_ORDER && (gfp & __GFP_NOWARN) === 0) {
+    if (
+      typeof order === 'number' &&
+      Number.isInteger(order) &&
+      order > MAX_ORDER &&
+      (gfp & __GFP_NOWARN) === 0
+    ) {
       this.log.printk(
         LogLevel.WARNING,
         `WARNING: CPU: ${this.cpu} PID: 0 at mm/page_alloc.c __alloc_pages: order ${order} > MAX_PAGE_ORDER (${MAX_ORDER})`,
       );
     }
     throw new KernelBug(
-      `${fn}: order ${order} is not an integer from 0 to MAX_ORDER (${MAX_ORDER})`,
+      `${fn}: order ${describeValue(order)} is not an integer from 0 to MAX_ORDER (${MAX_ORDER})`,
     );
   }
 
@@ -428,13 +473,16 @@ export class BuddyAllocator implements SlowPathHost {
    */
   freePages(pfn: number, order: number): void {
     const m = this.memMap;
-    if (!(order >= 0 && order <= MAX_ORDER && (order | 0) === order)) {
+    // typeof first: comparisons and `|` on a BigInt, an object or a Symbol throw or coerce.
+    if (!(typeof order === 'number' && order >= 0 && order <= MAX_ORDER && (order | 0) === order)) {
       throw new KernelBug(
-        `freePages: order ${order} is not an integer from 0 to MAX_ORDER (${MAX_ORDER})`,
+        `freePages: order ${describeValue(order)} is not an integer from 0 to MAX_ORDER (${MAX_ORDER})`,
       );
     }
-    if (!(pfn >= 0 && pfn < this.frames && (pfn | 0) === pfn)) {
-      throw new KernelBug(`freePages: pfn ${pfn} is outside RAM (0..${this.frames - 1})`);
+    if (!(typeof pfn === 'number' && pfn >= 0 && pfn < this.frames && (pfn | 0) === pfn)) {
+      throw new KernelBug(
+        `freePages: pfn ${describeValue(pfn)} is outside RAM (0..${this.frames - 1})`,
+      );
     }
     if ((pfn & ((1 << order) - 1)) !== 0) {
       throw new KernelBug(`freePages: pfn ${pfn} is not aligned to order ${order}`);

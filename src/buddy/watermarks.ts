@@ -5,6 +5,7 @@
  * `setup_per_zone_lowmem_reserve`, `zone_batchsize`, `zone_highsize`).
  */
 import type { ZoneName } from '../page/arch.js';
+import { checkCount, checkPageSize } from '../page/validate.js';
 import {
   PCP_BATCH,
   PCP_HIGH,
@@ -52,6 +53,7 @@ function intSqrt(x: number): number {
  * Normal (`nr_free_buffer_pages`).
  */
 export function calculateMinFreeKbytes(zones: readonly Zone[], pageSize: number): number {
+  checkPageSize('calculateMinFreeKbytes', pageSize);
   let lowmemPages = 0;
   for (const zone of zones) if (!isHighOrMovable(zone)) lowmemPages += zone.managed;
   const lowmemKbytes = lowmemPages * (pageSize / 1024);
@@ -61,12 +63,14 @@ export function calculateMinFreeKbytes(zones: readonly Zone[], pageSize: number)
 /**
  * `__setup_per_zone_wmarks`: min_free_kbytes is split over the lowmem zones
  * in proportion to their size; HighMem and Movable get a small fixed min;
- * low and high sit above min by max(min/4, managed * scale / 10000).
+ * low and high sit above min by max(min/4, managed * scale / 10000), with
+ * `scaleFactor` the `vm.watermark_scale_factor` sysctl (default 10).
  */
 export function setupPerZoneWmarks(
   zones: readonly Zone[],
   minFreeKbytes: number,
   pageSize: number,
+  scaleFactor: number = WATERMARK_SCALE_FACTOR,
 ): void {
   const pagesMin = Math.floor(minFreeKbytes / (pageSize / 1024));
   let lowmemPages = 0;
@@ -76,7 +80,8 @@ export function setupPerZoneWmarks(
     const min = isHighOrMovable(zone)
       ? Math.min(128, Math.max(SWAP_CLUSTER_MAX, Math.floor(zone.managed / 1024)))
       : share;
-    const gap = Math.max(share >> 2, Math.floor((zone.managed * WATERMARK_SCALE_FACTOR) / 10000));
+    // mult_frac(managed, scale, 10000); `share >> 2` as u64 (a share may pass 2**31 pages).
+    const gap = Math.max(Math.floor(share / 4), Math.floor((zone.managed * scaleFactor) / 10000));
     zone.watermark[WMARK_MIN] = min;
     zone.watermark[WMARK_LOW] = min + gap;
     zone.watermark[WMARK_HIGH] = min + 2 * gap;
@@ -113,6 +118,8 @@ function roundDownPowerOfTwo(x: number): number {
  * to a quarter and clamped to 2**n - 1.
  */
 export function zoneBatchsize(managed: number, pageSize: number): number {
+  checkCount('zoneBatchsize', 'managed', managed);
+  checkPageSize('zoneBatchsize', pageSize);
   let batch = Math.min(Math.floor(managed / 1024), Math.floor((1024 * 1024) / pageSize));
   batch = Math.floor(batch / 4);
   if (batch < 1) batch = 1;

@@ -14,6 +14,7 @@
  */
 import type { Arch } from './arch.js';
 import { KernelBug } from './errors.js';
+import { describeValue } from './validate.js';
 
 declare const brand: unique symbol;
 /** A page frame number. */
@@ -108,7 +109,7 @@ export function inDirectMap(arch: Arch, pa: number): boolean {
  *   (HighMem on i386 has no permanent kernel address: use `kmap`).
  */
 export function physToVirt(arch: Arch, pa: number): VirtAddr {
-  if (!Number.isInteger(pa) || !inDirectMap(arch, pa)) {
+  if (typeof pa !== 'number' || !Number.isInteger(pa) || !inDirectMap(arch, pa)) {
     throw new KernelBug(`physToVirt: physical address ${showAddress(pa)} is not in the direct map`);
   }
   return (arch.pageOffset + pa) as VirtAddr;
@@ -120,14 +121,21 @@ export function physToVirt(arch: Arch, pa: number): VirtAddr {
  * @throws KernelBug if `va` is not a direct-map address.
  */
 export function virtToPhys(arch: Arch, va: number): PhysAddr {
-  const pa = va - arch.pageOffset;
+  // typeof first: arithmetic on a BigInt or an object would throw or coerce.
+  const pa = typeof va === 'number' ? va - arch.pageOffset : Number.NaN;
   if (!Number.isInteger(va) || !inDirectMap(arch, pa) || !isCanonical(va, arch.vaBits)) {
     throw new KernelBug(`virtToPhys: ${showAddress(va)} is not a direct-map address`);
   }
   return pa as PhysAddr;
 }
 
-/** An address for an error message: hex when it is an integer, as given otherwise. */
-export function showAddress(x: number): string {
-  return Number.isInteger(x) ? formatAddress(x) : String(x);
+/**
+ * An address for an error message: unsigned hex (as the kernel prints it)
+ * when it is an integer that fits 64 bits, and any other value as
+ * `describeValue` shows it (never running user code, never throwing).
+ */
+export function showAddress(x: unknown): string {
+  return typeof x === 'number' && Number.isInteger(x) && x >= -(2 ** 63) && x < 2 ** 64
+    ? formatAddress(x)
+    : describeValue(x);
 }

@@ -9,6 +9,7 @@
  * - {@link SegmentationFault}: a user-mode access the MMU refused, carrying
  *   the signal the kernel would deliver (see sigaction(2) for `si_code`).
  */
+import { showAddress } from './address.js';
 import { Errno, type ErrnoCode } from './errno.js';
 
 /**
@@ -55,7 +56,7 @@ export class SegmentationFault extends Error {
   readonly address: number;
 
   constructor(signal: FaultSignal, siCode: FaultCode, address: number, message?: string) {
-    super(message ?? `${signal} (${siCode}) at address ${address}`);
+    super(message ?? `${signal} (${siCode}) at address ${showAddress(address)}`);
     this.signal = signal;
     this.siCode = siCode;
     this.address = address;
@@ -70,3 +71,4 @@ export class SegmentationFault extends Error {
 export class KernelPanic extends Error {
   override readonly name = 'KernelPanic';
 }
+

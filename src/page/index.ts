@@ -29,6 +29,7 @@ export {
   type ZoneSpan,
   zoneSpans,
 } from './arch.js';
+export { type Clock, EVENT_COST_NS, SimClock } from './clock.js';
 export { Errno, type ErrnoCode, errnoName } from './errno.js';
 export {
   type FaultCode,

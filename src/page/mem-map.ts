@@ -19,6 +19,12 @@
  * `flags` holds the PG_* bits in its low 24 bits and the page type in its
  * top byte, whatever the page is used for.
  *
+ * A user page on the unevictable LRU (PG_lru and PG_unevictable: it is
+ * mlocked) is on no chain: its `next` is -1 and its `prev` holds its
+ * `mlock_count`, the number of VM_LOCKED mappings that hold it
+ * (vm/page-mlock.ts), where Linux overlays `folio->mlock_count` on
+ * `folio->lru.prev`.
+ *
  * Unlike Linux's `_mapcount`, which is biased by -1, `mapcount` holds the
  * count itself, so zero-filled memory reads as "not mapped". List links
  * hold pfns and are meaningful only while the page is on the list the
@@ -37,6 +43,7 @@ import {
   PG,
 } from './page-flags.js';
 import type { PhysicalMemory } from './physical-memory.js';
+import { describeValue } from './validate.js';
 
 /** Bytes of struct page per frame. */
 export const STRUCT_PAGE_SIZE = 32;
@@ -115,7 +122,9 @@ export class MemMap {
   /** Throws `KernelBug` unless `pfn` names a frame this array describes. */
   checkPfn(fn: string, pfn: number): void {
     if (!(Number.isInteger(pfn) && pfn >= 0 && pfn < this.frames)) {
-      throw new KernelBug(`${fn}: pfn ${pfn} is outside mem_map (0..${this.frames - 1})`);
+      throw new KernelBug(
+        `${fn}: pfn ${describeValue(pfn)} is outside mem_map (0..${this.frames - 1})`,
+      );
     }
   }
 

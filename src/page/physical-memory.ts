@@ -22,6 +22,7 @@
  */
 import { showAddress } from './address.js';
 import { KernelBug } from './errors.js';
+import { checkByteArray, checkStoreValue, describeValue } from './validate.js';
 
 const MiB = 2 ** 20;
 /** log2 of the largest chunk: 4 GiB. */
@@ -268,9 +269,7 @@ export class PhysicalMemory {
 
   /** Copies `bytes` into RAM starting at physical address `pa`. */
   write(pa: number, bytes: ArrayLike<number>): void {
-    if (!isByteArray(bytes)) {
-      throw new KernelBug('write: bytes must be a Uint8Array or an array of integers 0..255');
-    }
+    checkByteArray('write', bytes);
     this.checkRange('write', pa, bytes.length);
     const src = bytes instanceof Uint8Array ? bytes : Uint8Array.from(bytes);
     let done = 0;
@@ -329,7 +328,7 @@ export class PhysicalMemory {
   /** Stores the low 8 bits of `value` at `pa`. */
   store8(pa: number, value: number): void {
     this.checkRange('store8', pa, 1);
-    checkValue('store8', value, 8);
+    checkStoreValue('store8', value, 8);
     const chunk = Math.floor(pa / CHUNK_SIZE);
     (this.u8[chunk] as Uint8Array)[pa - chunk * CHUNK_SIZE] = value;
   }
@@ -337,7 +336,7 @@ export class PhysicalMemory {
   /** Stores `value` (16 bits) little-endian at `pa`. */
   store16(pa: number, value: number): void {
     this.checkRange('store16', pa, 2);
-    checkValue('store16', value, 16);
+    checkStoreValue('store16', value, 16);
     if ((pa & 1) === 0) {
       const chunk = Math.floor(pa / CHUNK_SIZE);
       (this.u16[chunk] as Uint16Array)[(pa - chunk * CHUNK_SIZE) / 2] = value;
@@ -349,7 +348,7 @@ export class PhysicalMemory {
   /** Stores `value` (32 bits) little-endian at `pa`. */
   store32(pa: number, value: number): void {
     this.checkRange('store32', pa, 4);
-    checkValue('store32', value, 32);
+    checkStoreValue('store32', value, 32);
     if ((pa & 3) === 0) {
       const chunk = Math.floor(pa / CHUNK_SIZE);
       (this.u32[chunk] as Uint32Array)[(pa - chunk * CHUNK_SIZE) / 4] = value;
@@ -396,13 +395,15 @@ export class PhysicalMemory {
 
   private checkPfn(fn: string, pfn: number): void {
     if (!(Number.isInteger(pfn) && pfn >= 0 && pfn < this.frames)) {
-      throw new KernelBug(`${fn}: pfn ${pfn} is outside RAM (0..${this.frames - 1})`);
+      throw new KernelBug(
+        `${fn}: pfn ${describeValue(pfn)} is outside RAM (0..${this.frames - 1})`,
+      );
     }
   }
 
   private checkRange(fn: string, pa: number, len: number): void {
     if (!Number.isInteger(len) || len < 0) {
-      throw new KernelBug(`${fn}: length ${len} is not a non-negative integer`);
+      throw new KernelBug(`${fn}: length ${describeValue(len)} is not a non-negative integer`);
     }
     if (!Number.isInteger(pa) || pa < 0 || pa + len > this.size) {
       throw new KernelBug(
@@ -415,20 +416,4 @@ export class PhysicalMemory {
 /** `x % CHUNK_SIZE` without a floating-point remainder (which V8 computes with fmod). */
 function offsetInChunk(x: number): number {
   return x - Math.floor(x / CHUNK_SIZE) * CHUNK_SIZE;
-}
-
-function checkValue(fn: string, value: number, bits: number): void {
-  if (!Number.isInteger(value) || value < -(2 ** (bits - 1)) || value >= 2 ** bits) {
-    throw new KernelBug(`${fn}: value ${value} does not fit in ${bits} bits`);
-  }
-}
-
-function isByteArray(bytes: ArrayLike<number>): boolean {
-  if (bytes instanceof Uint8Array) return true;
-  if (bytes === null || typeof bytes !== 'object' || !Number.isInteger(bytes.length)) return false;
-  for (let i = 0; i < bytes.length; i++) {
-    const b = bytes[i];
-    if (!(Number.isInteger(b) && (b as number) >= 0 && (b as number) <= 255)) return false;
-  }
-  return true;
 }

@@ -31,7 +31,7 @@ import {
 } from '../gfp/flags.js';
 import { formatGfp } from '../gfp/format.js';
 import { checkGfp } from '../gfp/zone.js';
-import { formatAddress, type VirtAddr } from '../page/address.js';
+import { formatAddress, showAddress, type VirtAddr } from '../page/address.js';
 import type { Arch } from '../page/arch.js';
 import { KernelBug } from '../page/errors.js';
 import { FaultInjector, type FaultInjectorConfig } from '../page/fault-inject.js';
@@ -39,6 +39,7 @@ import { type KernelLog, LogLevel } from '../page/kernel-log.js';
 import type { MemMap } from '../page/mem-map.js';
 import { PAGE_TYPE_SHIFT, PageType, PG } from '../page/page-flags.js';
 import type { PhysicalMemory } from '../page/physical-memory.js';
+import { checkCount, describeValue, isCount } from '../page/validate.js';
 import {
   type KmallocClass,
   kmallocClasses,
@@ -276,15 +277,18 @@ export abstract class SlabAllocatorBase {
    *   is not a power of two, unknown flags or a ctor that is not a function.
    */
   kmemCacheCreate(name: string, size: number, options: KmemCacheOptions = {}): KmemCache {
-    const { align = 0, flags = 0, ctor } = options;
     if (typeof name !== 'string' || name.length === 0) {
+      throw new KernelBug(`kmemCacheCreate: name ${describeValue(name)} is not a non-empty string`);
+    }
+    if (typeof options !== 'object' || options === null) {
       throw new KernelBug(
-        `kmemCacheCreate: name ${JSON.stringify(name)} is not a non-empty string`,
+        `kmemCacheCreate: ${name}: options ${describeValue(options)} is not an object`,
       );
     }
+    const { align = 0, flags = 0, ctor } = options;
     if (!Number.isInteger(size) || size < 1 || size > this.kmallocMaxSize) {
       throw new KernelBug(
-        `kmemCacheCreate: ${name}: size ${size} is not an integer from 1 to ${this.kmallocMaxSize}`,
+        `kmemCacheCreate: ${name}: size ${describeValue(size)} is not an integer from 1 to ${this.kmallocMaxSize}`,
       );
     }
     if (
@@ -294,12 +298,12 @@ export abstract class SlabAllocatorBase {
       align > this.arch.pageSize
     ) {
       throw new KernelBug(
-        `kmemCacheCreate: ${name}: align ${align} is not a power of two up to a page`,
+        `kmemCacheCreate: ${name}: align ${describeValue(align)} is not a power of two up to a page`,
       );
     }
     if (!Number.isInteger(flags) || flags < 0 || (flags & ~SLAB_FLAGS_PERMITTED) !== 0) {
       throw new KernelBug(
-        `kmemCacheCreate: ${name}: flags 0x${(flags >>> 0).toString(16)} has unknown bits`,
+        `kmemCacheCreate: ${name}: flags ${typeof flags === 'number' && Number.isInteger(flags) ? `0x${(flags >>> 0).toString(16)}` : describeValue(flags)} has unknown bits`,
       );
     }
     if (ctor !== undefined && typeof ctor !== 'function') {
@@ -372,7 +376,7 @@ export abstract class SlabAllocatorBase {
    */
   kmalloc(size: number, gfp: Gfp): VirtAddr | null {
     if (!(size >= 0 && Number.isSafeInteger(size))) {
-      throw new KernelBug(`kmalloc: size ${size} is not a non-negative integer`);
+      throw new KernelBug(`kmalloc: size ${describeValue(size)} is not a non-negative integer`);
     }
     checkGfp('kmalloc', gfp);
     if (size === 0) return ZERO_SIZE_PTR as VirtAddr;
@@ -402,14 +406,18 @@ export abstract class SlabAllocatorBase {
 
   /** `kzalloc`: kmalloc with `__GFP_ZERO`. */
   kzalloc(size: number, gfp: Gfp): VirtAddr | null {
+    checkGfp('kzalloc', gfp); // before `|` turns garbage into a number
     return this.kmalloc(size, gfp | __GFP_ZERO);
   }
 
   /** `kcalloc`: an array of `n` elements of `size` bytes, zeroed; `null` if `n * size` overflows. */
   kcalloc(n: number, size: number, gfp: Gfp): VirtAddr | null {
-    if (!(n >= 0 && Number.isSafeInteger(n)) || !(size >= 0 && Number.isSafeInteger(size))) {
-      throw new KernelBug(`kcalloc: n ${n} and size ${size} must be non-negative integers`);
+    if (!isCount(n) || !isCount(size)) {
+      throw new KernelBug(
+        `kcalloc: n ${describeValue(n)} and size ${describeValue(size)} must be non-negative integers`,
+      );
     }
+    checkGfp('kcalloc', gfp);
     const bytes = n * size;
     // check_mul_overflow on size_t.
     if (!Number.isSafeInteger(bytes) || bytes > 2 ** (this.pointerSize * 8) - 1) return null;
@@ -422,9 +430,10 @@ export abstract class SlabAllocatorBase {
    * untouched. `krealloc(ptr, 0)` frees and returns `ZERO_SIZE_PTR`.
    */
   krealloc(ptr: number | null, size: number, gfp: Gfp): VirtAddr | null {
-    if (!(size >= 0 && Number.isSafeInteger(size))) {
-      throw new KernelBug(`krealloc: size ${size} is not a non-negative integer`);
+    if (!isCount(size)) {
+      throw new KernelBug(`krealloc: size ${describeValue(size)} is not a non-negative integer`);
     }
+    checkGfp('krealloc', gfp);
     if (ptr === null || ptr === 0 || ptr === ZERO_SIZE_PTR) return this.kmalloc(size, gfp);
     const old = this.ksize(ptr);
     if (size === 0) {
@@ -497,14 +506,13 @@ export abstract class SlabAllocatorBase {
    * that it is a direct-map address of RAM.
    */
   headOfObject(fn: string, va: number): number {
-    const pa = va - this.arch.pageOffset;
+    // typeof first: arithmetic on a BigInt or an object would throw or coerce.
+    const pa = typeof va === 'number' ? va - this.arch.pageOffset : Number.NaN;
     if (
       !Number.isInteger(va) ||
       !(pa >= 0 && pa < this.memory.size && pa < this.arch.directMapLimit)
     ) {
-      throw new KernelBug(
-        `${fn}: ${Number.isInteger(va) ? formatAddress(va) : String(va)} is not a kernel direct-map address`,
-      );
+      throw new KernelBug(`${fn}: ${showAddress(va)} is not a kernel direct-map address`);
     }
     return this.memMap.compoundHead(Math.floor(pa / this.arch.pageSize));
   }
@@ -633,6 +641,13 @@ export interface ObjectChecks {
  * alignment or ARCH_SLAB_MINALIGN; a multiple of a pointer's size.
  */
 export function calculateAlignment(flags: number, align: number, size: number): number {
+  if (!Number.isInteger(flags)) {
+    throw new KernelBug(`calculateAlignment: flags ${describeValue(flags)} is not an integer`);
+  }
+  checkCount('calculateAlignment', 'align', align);
+  if (!isCount(size) || size === 0) {
+    throw new KernelBug(`calculateAlignment: size ${describeValue(size)} is not a positive integer`);
+  }
   let a = align;
   if ((flags & SLAB_HWCACHE_ALIGN) !== 0) {
     let ralign = CACHE_LINE_SIZE;

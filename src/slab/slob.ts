@@ -98,6 +98,9 @@ export {
   SLOB_LIST_SMALL,
   SLOB_MAPPING,
 } from './slob-heap.js';
+
+import { describeValue, isCount } from '../page/validate.js';
+
 export type { SlobCensus } from './slob-invariants.js';
 
 function isPowerOfTwo(n: number): boolean {
@@ -164,8 +167,8 @@ export class SlobAllocator extends SlobHeap {
    * @throws KernelBug for a size that is not a non-negative integer or an invalid gfp mask.
    */
   override kmalloc(size: number, gfp: Gfp): VirtAddr | null {
-    if (!(size >= 0 && Number.isSafeInteger(size))) {
-      throw new KernelBug(`kmalloc: size ${size} is not a non-negative integer`);
+    if (!isCount(size)) {
+      throw new KernelBug(`kmalloc: size ${describeValue(size)} is not a non-negative integer`);
     }
     checkGfp('kmalloc', gfp);
     if (size === 0) return ZERO_SIZE_PTR as VirtAddr;

@@ -15,6 +15,7 @@
 
 import type { BuddyAllocator } from '../buddy/buddy-allocator.js';
 import { SegmentationFault } from '../page/errors.js';
+import { showAddress } from '../page/address.js';
 import { allocTable, freeTable, isBlock, type PageTableGeometry } from './page-table.js';
 import type { Process } from './process.js';
 import { PTE_ACCESSED, PTE_DIRTY, PTE_GLOBAL, PTE_PRESENT, PTE_USER, PTE_WRITE } from './pte.js';
@@ -70,6 +71,19 @@ export class AddressSpace {
   mmapBase = 0;
   /** Pages of mapped virtual memory (`total_vm`). */
   totalVm = 0;
+  /**
+   * `def_flags`: VMA flags every new mapping and brk extension gets.
+   * mlockall(MCL_FUTURE) sets VM_LOCKED here (and VM_LOCKONFAULT with
+   * MCL_ONFAULT); munlockall clears them. Not inherited across fork.
+   */
+  defFlags = 0;
+  /**
+   * Pages `locked_vm` still counts for the source of a MREMAP_DONTUNMAP
+   * move of a locked mapping: Linux 6.18 adds the new mapping's pages but
+   * never takes the old one's off (measured), so VmLck stays that much
+   * higher until exit. VmLck is the VM_LOCKED VMAs' pages plus these.
+   */
+  lockedVmStale = 0;
   readonly counters: MmCounters = {
     anon: 0,
     file: 0,
@@ -171,16 +185,21 @@ export class AddressSpace {
    */
   translate(va: number, write: boolean): number {
     const tlb = this.tlbs[this.buddy.cpu] as Tlb;
+    // `&` below takes the low 32 bits of the page number exactly; `%` on a
+    // double would call fmod. A fraction has a fractional offset and is sent
+    // to the miss path, which refuses it (NaN and the infinities match no
+    // entry): a non-integer never reaches the physical layer. The offset test
+    // is on a small number, so it costs the hit path next to nothing.
     const pageSize = this.pageSize;
     const vpn = Math.floor(va / pageSize);
-    // `&` takes the low 32 bits of the page number exactly; `%` on a double would call fmod.
+    const offset = va - vpn * pageSize;
     const i = vpn & tlb.mask;
     if (tlb.vpn[i] === vpn && tlb.asid[i] === this.asid) {
       const perm = tlb.perm[i] as number;
       const need = TLB_USER | (write ? TLB_WRITE : TLB_READ);
-      if ((perm & need) === need) {
+      if ((perm & need) === need && (offset | 0) === offset) {
         tlb.hits++;
-        return (tlb.frame[i] as number) + (va - vpn * pageSize);
+        return (tlb.frame[i] as number) + offset;
       }
     }
     tlb.misses++;
@@ -203,7 +222,12 @@ export class AddressSpace {
     } finally {
       vm.leaveKernel(prev);
     }
-    throw new SegmentationFault('SIGSEGV', 'SEGV_ACCERR', va, `fault on ${va} did not resolve`);
+    throw new SegmentationFault(
+      'SIGSEGV',
+      'SEGV_ACCERR',
+      va,
+      `fault on ${showAddress(va)} did not resolve`,
+    );
   }
 
   /** A user access outside user space: a kernel address, or a non-canonical one (#GP). */
@@ -212,12 +236,17 @@ export class AddressSpace {
       Number.isInteger(va) &&
       (this.vm.arch.is64Bit ? va >= -(2 ** 47) && va < 2 ** 47 : va >= 0 && va < 2 ** 32);
     return canonical
-      ? new SegmentationFault('SIGSEGV', 'SEGV_MAPERR', va, `user access to kernel address ${va}`)
+      ? new SegmentationFault(
+          'SIGSEGV',
+          'SEGV_MAPERR',
+          va,
+          `user access to kernel address ${showAddress(va)}`,
+        )
       : new SegmentationFault(
           'SIGSEGV',
           'SI_KERNEL',
           va,
-          `general protection fault: non-canonical address ${va}`,
+          `general protection fault: non-canonical address ${showAddress(va)}`,
         );
   }
 

@@ -11,10 +11,14 @@
  *   frame for that offset, created zeroed on first touch;
  * - a write to a present read-only PTE of a writable VMA (`do_wp_page`):
  *   copy on write, or reuse the frame when this mapping is its only user;
+ * - a guard marker (MADV_GUARD_INSTALL, `handle_pte_marker`): SIGSEGV,
+ *   SEGV_MAPERR (an access the VMA forbids is SEGV_ACCERR before that);
  * - a file mapping (`filemap_fault`): the page cache's page, see
  *   fs/file-fault.ts (a file object the file layer did not make: SIGBUS).
  *
- * Every fault counts `pgfault`.
+ * Every fault that finds a VMA allowing the access counts `pgfault`, as
+ * `handle_mm_fault` does; a SIGSEGV for no VMA or a forbidden access does not
+ * (Linux 6.18 never gets that far).
  */
 import { __GFP_ZERO, GFP_HIGHUSER_MOVABLE } from '../gfp/flags.js';
 import { SegmentationFault } from '../page/errors.js';
@@ -23,13 +27,26 @@ import type { AddressSpace } from './address-space.js';
 import { fileFault, fileWriteNotify } from './fs/file-fault.js';
 import { fileMappingOf } from './fs/file-mapping.js';
 import { pageRssKind } from './page-kind.js';
-import { PTE_ACCESSED, PTE_DIRTY, PTE_NX, PTE_USER, PTE_WRITE, pteToSwapEntry } from './pte.js';
+import {
+  isGuardPte,
+  PTE_ACCESSED,
+  PTE_DIRTY,
+  PTE_NX,
+  PTE_USER,
+  PTE_WRITE,
+  pteToSwapEntry,
+} from './pte.js';
+import { mmRlimit, RLIM_INFINITY, RLIMIT_STACK } from './resource.js';
+import { mayExpandVm, mlockFutureOk } from './syscalls/vm-limits.js';
 import type { VmSystem } from './vm-system.js';
 import { VM_EXEC, VM_GROWSDOWN, VM_READ, VM_SHARED, VM_WRITE, type Vma } from './vma.js';
 
 /** `stack_guard_gap`: a growing stack keeps this far from the mapping below it (256 pages). */
 const STACK_GUARD_GAP_PAGES = 256;
-/** RLIMIT_STACK's default: 8 MiB. */
+/**
+ * RLIMIT_STACK's default soft limit, 8 MiB (`_STK_LIM`): what `mmap_base`
+ * leaves room for. Stack growth checks the process's own RLIMIT_STACK.
+ */
 export const STACK_RLIMIT = 8 * 2 ** 20;
 
 /**
@@ -44,19 +61,40 @@ export function pteFlagsFor(vma: Vma, writable: boolean, dirty = writable): numb
   return flags;
 }
 
-/** `expand_stack`: grows a VM_GROWSDOWN VMA down to cover `va`, if the rules allow. */
+/**
+ * `expand_downwards`: grows a VM_GROWSDOWN VMA down to cover `va`, if the
+ * rules allow: the guard gap above the mapping below, then
+ * `acct_stack_growth`: RLIMIT_AS (`may_expand_vm`), RLIMIT_STACK for the
+ * whole new size, RLIMIT_MEMLOCK for a locked stack (`mlock_future_ok`).
+ * A refusal is SIGSEGV for the access. The pages a locked stack gains are
+ * mlocked as they fault in.
+ */
 function expandStack(mm: AddressSpace, vma: Vma, va: number): boolean {
+  if (!stackMayExpand(mm, vma, va)) return false;
   const pageSize = mm.vm.arch.pageSize;
   const newStart = Math.floor(va / pageSize) * pageSize;
-  if (vma.end - newStart > STACK_RLIMIT) return false;
-  const prev = mm.vmas.prev(vma);
-  if (prev !== undefined && newStart - prev.end < STACK_GUARD_GAP_PAGES * pageSize) return false;
   const grow = (vma.start - newStart) / pageSize;
   vma.start = newStart;
   vma.pgoff -= grow;
   mm.totalVm += grow;
   mm.updateHiwater();
   return true;
+}
+
+/**
+ * Whether {@link expandStack} would grow the VM_GROWSDOWN `vma` down to
+ * cover `va` (below `vma.start`): its checks, changing nothing.
+ */
+export function stackMayExpand(mm: AddressSpace, vma: Vma, va: number): boolean {
+  const pageSize = mm.vm.arch.pageSize;
+  const newStart = Math.floor(va / pageSize) * pageSize;
+  const prev = mm.vmas.prev(vma);
+  if (prev !== undefined && newStart - prev.end < STACK_GUARD_GAP_PAGES * pageSize) return false;
+  const grow = (vma.start - newStart) / pageSize;
+  if (!mayExpandVm(mm, vma.flags, grow)) return false;
+  const stackLimit = mmRlimit(mm, RLIMIT_STACK);
+  if (stackLimit !== RLIM_INFINITY && vma.end - newStart > stackLimit) return false;
+  return mlockFutureOk(mm, vma.flags, grow * pageSize);
 }
 
 /** Handles a fault at `va`; 0 when the access can be retried, or the signal to deliver. */
@@ -66,7 +104,6 @@ export function handleFault(
   va: number,
   write: boolean,
 ): 0 | SegmentationFault {
-  vm.countFault();
   let vma = mm.vmas.findVma(va);
   if (vma === undefined) return new SegmentationFault('SIGSEGV', 'SEGV_MAPERR', va);
   if (va < vma.start) {
@@ -80,6 +117,9 @@ export function handleFault(
     ? (vma.flags & VM_WRITE) !== 0
     : (vma.flags & (VM_READ | VM_WRITE | VM_EXEC)) !== 0;
   if (!allowed) return new SegmentationFault('SIGSEGV', 'SEGV_ACCERR', va);
+  // Counted by handle_mm_fault (mm_account_fault), which a fault with no
+  // VMA or a forbidden access never reaches (x86 do_user_addr_fault's bad_area).
+  vm.countFault();
   const file = fileMappingOf(vma);
   if (vma.backing.file !== null && file === null)
     return new SegmentationFault('SIGBUS', 'BUS_ADRERR', va);
@@ -92,6 +132,8 @@ export function handleFault(
   const hi = vm.geo.readHi(slot);
   const fmt = vm.geo.format;
   if (!fmt.present(lo, hi)) {
+    // A guard marker (handle_pte_marker): VM_FAULT_SIGSEGV, reported as SEGV_MAPERR.
+    if (isGuardPte(vm.arch, lo, hi)) return new SegmentationFault('SIGSEGV', 'SEGV_MAPERR', va);
     // A non-present entry that is not empty holds a swap entry (do_swap_page).
     if (lo !== 0 || hi !== 0)
       return vm.swap.swapIn(mm, vma, pageVa, slot, pteToSwapEntry(vm.arch, lo, hi), write);
@@ -140,7 +182,8 @@ function faultMissing(
       shared.pages.set(index, pfn);
       // The object's first page makes it findable from its pages' `mapping` (reclaim).
       if (!vm.shmemObjects.has(shared.id)) vm.shmemObjects.set(shared.id, shared);
-      vm.addToLru(pfn, vma);
+      // folio_add_lru: evictable; mapping it below mlocks it if the VMA is locked.
+      vm.lru.add(pfn);
     }
     vm.mapPage(mm, pfn, 'shmem', vma);
     // Shared memory needs no write notification: a writable VMA maps the page writable, clean until written.
@@ -191,7 +234,7 @@ function wpPage(
   if (!zero) {
     vm.memory.copyPage(pfn, oldPfn);
     // The old page keeps its other mappings; this one moves to the copy, so RSS does not change.
-    vm.unmapPage(mm, oldPfn, pageRssKind(vm, vma, oldPfn));
+    vm.unmapPage(mm, oldPfn, pageRssKind(vm, vma, oldPfn), vma);
   }
   vm.newAnonPage(mm, vma, pfn, va);
   mm.setPte(slot, va, pfn, pteFlagsFor(vma, true));

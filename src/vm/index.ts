@@ -10,15 +10,19 @@ export { SimDisk, type SimDiskOptions } from './fs/disk.js';
 export { FileMapping, fileMappingOf, syncFileMapping } from './fs/file-mapping.js';
 export { canRead, canWrite, FIRST_FD, FileTable, NR_OPEN, type OpenFile } from './fs/file-table.js';
 export { PageCache, pageCacheOf } from './fs/page-cache.js';
+export type { SpecialFile } from './fs/special-file.js';
 export {
+  ext4MaxBytes,
   FIRST_INO,
   HOLE,
   type Inode,
+  READ_FILE_MAX,
   VFS_DEV,
   VFS_DEV_MAJOR,
   VFS_DEV_MINOR,
   Vfs,
   type VfsCacheHooks,
+  type VfsOptions,
   type VfsStat,
 } from './fs/vfs.js';
 export { LAST_PKMAP, PKMAP_BASE, Pkmap } from './highmem.js';
@@ -28,6 +32,7 @@ export { Libc } from './libc.js';
 export { dupMmap, exitMmap, releaseShared, rssKindOf, zapRange } from './mm-ops.js';
 export * from './mman.js';
 export { pageIsAnon, pageRssKind } from './page-kind.js';
+export { PageMlock, UNEVICTABLE_EVENTS } from './page-mlock.js';
 export {
   allocTable,
   blockLo,
@@ -36,7 +41,13 @@ export {
   isBlock,
   PageTableGeometry,
 } from './page-table.js';
-export { renderMaps, renderProcessFile, renderSmaps, renderStatus } from './proc/index.js';
+export {
+  renderLimits,
+  renderMaps,
+  renderProcessFile,
+  renderSmaps,
+  renderStatus,
+} from './proc/index.js';
 export {
   type MemStats,
   type MemStatsSources,
@@ -52,6 +63,27 @@ export {
   siMemAvailable,
   totalReservePages,
 } from './proc/meminfo.js';
+export { oomScore } from './proc/oom-score.js';
+export {
+  decodePagemapEntry,
+  MAX_SWAPFILES_SHIFT,
+  PM_ENTRY_BYTES,
+  PM_FILE,
+  PM_GUARD_REGION,
+  PM_MMAP_EXCLUSIVE,
+  PM_PFRAME_BITS,
+  PM_PFRAME_MASK,
+  PM_PRESENT,
+  PM_SOFT_DIRTY,
+  PM_SWAP,
+  PM_UFFD_WP,
+  type PagemapEntry,
+  type PagemapSource,
+  READ_PAGEMAP_MAX_PAGES,
+  readPagemap,
+} from './proc/pagemap.js';
+export { PROC_READ_MAX } from './proc/procfs.js';
+export { renderUptime } from './proc/uptime.js';
 export { renderVmstat, VMSTAT_ITEMS } from './proc/vmstat.js';
 export { Process, type ProcessState } from './process.js';
 export * from './pte.js';
@@ -81,9 +113,18 @@ export {
   SWAPPINESS,
   Vmscan,
 } from './reclaim/vmscan.js';
+export * from './resource.js';
 export * from './swap/index.js';
 export * from './syscalls/index.js';
+export { type SysctlEntry, type SysctlHandler, VM_SYSCTLS } from './sysctl.js';
 export { TLB_GLOBAL, TLB_READ, TLB_USER, TLB_WRITE, Tlb } from './tlb.js';
-export { type DeferredWork, type RssKind, type SwapHooks, VmSystem } from './vm-system.js';
+export {
+  type DeferredWork,
+  type ProcOpener,
+  type RssKind,
+  type SpawnPrivileges,
+  type SwapHooks,
+  VmSystem,
+} from './vm-system.js';
 export * from './vma.js';
 export { VmaTree } from './vma-tree.js';

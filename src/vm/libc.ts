@@ -11,8 +11,10 @@
  * since the kernel then returns the current (higher) break.
  */
 import { Errno } from '../page/errno.js';
+import { libcPrlimit, libcSetrlimit } from './libc-resource.js';
 import { MAP_FAILED } from './mman.js';
 import type { Process } from './process.js';
+import type { Rlimit } from './resource.js';
 
 /** The C library of one process. */
 export class Libc {
@@ -101,5 +103,127 @@ export class Libc {
   /** madvise(2): 0, or -1 with errno. */
   madvise(addr: number, len: number, advice: number): 0 | -1 {
     return this.check(this.process.sys.madvise(addr, len, advice)) === -1 ? -1 : 0;
+  }
+
+  /**
+   * mincore(2): 0, or -1 with errno (EINVAL, ENOMEM, EFAULT); `vec` is a
+   * user address that receives one byte per page.
+   *
+   * @example
+   * ```ts
+   * if (p.libc.mincore(va, 4096, vec) === 0 && p.load8(vec) === 1) console.log('resident');
+   * ```
+   */
+  mincore(addr: number, len: number, vec: number): 0 | -1 {
+    return this.check(this.process.sys.mincore(addr, len, vec)) === -1 ? -1 : 0;
+  }
+
+  /**
+   * mlock(2): 0, or -1 with errno (EPERM, ENOMEM, EAGAIN, EINVAL).
+   *
+   * @example
+   * ```ts
+   * if (p.libc.mlock(va, 4096) === -1) console.log(p.libc.errno); // e.g. Errno.ENOMEM past RLIMIT_MEMLOCK
+   * ```
+   */
+  mlock(addr: number, len: number): 0 | -1 {
+    return this.check(this.process.sys.mlock(addr, len)) === -1 ? -1 : 0;
+  }
+
+  /**
+   * mlock2(2): 0, or -1 with errno.
+   *
+   * @example
+   * ```ts
+   * p.libc.mlock2(va, 4096, MLOCK_ONFAULT); // 0
+   * ```
+   */
+  mlock2(addr: number, len: number, flags: number): 0 | -1 {
+    return this.check(this.process.sys.mlock2(addr, len, flags)) === -1 ? -1 : 0;
+  }
+
+  /**
+   * munlock(2): 0, or -1 with errno ENOMEM.
+   *
+   * @example
+   * ```ts
+   * p.libc.munlock(va, 4096); // 0
+   * ```
+   */
+  munlock(addr: number, len: number): 0 | -1 {
+    return this.check(this.process.sys.munlock(addr, len)) === -1 ? -1 : 0;
+  }
+
+  /**
+   * mlockall(2): 0, or -1 with errno (EINVAL, EPERM, ENOMEM).
+   *
+   * @example
+   * ```ts
+   * p.libc.mlockall(MCL_FUTURE); // 0: later mappings are locked
+   * ```
+   */
+  mlockall(flags: number): 0 | -1 {
+    return this.check(this.process.sys.mlockall(flags)) === -1 ? -1 : 0;
+  }
+
+  /**
+   * munlockall(2): 0.
+   *
+   * @example
+   * ```ts
+   * p.libc.munlockall(); // 0
+   * ```
+   */
+  munlockall(): 0 | -1 {
+    return this.check(this.process.sys.munlockall()) === -1 ? -1 : 0;
+  }
+
+  /**
+   * getrlimit(3): the soft and hard limits of `resource` as numbers
+   * (RLIM_INFINITY when unlimited), or -1 with errno EINVAL for a resource
+   * that is not `0 .. RLIM_NLIMITS - 1`. The result is a union: test it
+   * with `=== -1` (or `typeof r === 'number'`) before reading the fields.
+   *
+   * @example
+   * ```ts
+   * const r = p.libc.getrlimit(RLIMIT_STACK);
+   * if (r !== -1) r.rlim_cur; // 8388608
+   * ```
+   */
+  getrlimit(resource: number): Rlimit | -1 {
+    const r = libcPrlimit(this.process, 0, resource, null);
+    return typeof r === 'number' ? this.fail(r) : r;
+  }
+
+  /**
+   * setrlimit(3): sets the soft and hard limits of `resource` (numbers, or
+   * RLIM_INFINITY); 0, or -1 with errno: EINVAL for a bad resource, a soft
+   * limit above the hard one or a value no `rlim_t` holds (negative,
+   * fractional, not a number), EPERM to raise the hard limit without
+   * CAP_SYS_RESOURCE, EFAULT when `rlim` is not an object.
+   *
+   * @example
+   * ```ts
+   * p.libc.setrlimit(RLIMIT_AS, { rlim_cur: 64 * 2 ** 20, rlim_max: RLIM_INFINITY }); // 0
+   * ```
+   */
+  setrlimit(resource: number, rlim: Rlimit): 0 | -1 {
+    const r = libcSetrlimit(this.process, resource, rlim);
+    return r === 0 ? 0 : this.fail(r);
+  }
+
+  /**
+   * prlimit(2) as glibc offers it: the old limits of `resource` of process
+   * `pid` (0: this one), first replaced by `newLimit` when given; or -1
+   * with errno (ESRCH for no such process, and as setrlimit).
+   *
+   * @example
+   * ```ts
+   * p.libc.prlimit(child.pid, RLIMIT_MEMLOCK, { rlim_cur: 0, rlim_max: 0 }); // the old limits
+   * ```
+   */
+  prlimit(pid: number, resource: number, newLimit: Rlimit | null = null): Rlimit | -1 {
+    const r = libcPrlimit(this.process, pid, resource, newLimit);
+    return typeof r === 'number' ? this.fail(r) : r;
   }
 }

@@ -62,16 +62,38 @@ export const MADV_WILLNEED = 3;
 export const MADV_DONTNEED = 4;
 /** The pages may be freed lazily if memory is short. */
 export const MADV_FREE = 8;
-/** Free the pages and their backing store. */
+/**
+ * Free the pages and their backing store: punch a hole in the file (or the
+ * shared anonymous object) a shared writable mapping maps, keeping its
+ * size; later reads see zeros. EACCES for a private or read-only-file
+ * mapping, EINVAL for memory with no file and for VM_LOCKED memory.
+ */
 export const MADV_REMOVE = 9;
 /** Do not inherit the range across fork. */
 export const MADV_DONTFORK = 10;
 /** Undo MADV_DONTFORK. */
 export const MADV_DOFORK = 11;
+/**
+ * The child of a fork sees this range zero-filled (Linux 4.14). Private
+ * anonymous memory only: EINVAL for a file or shared mapping.
+ */
+export const MADV_WIPEONFORK = 18;
+/** Undo MADV_WIPEONFORK: the child inherits the contents again. */
+export const MADV_KEEPONFORK = 19;
 /** Deactivate the pages (move them to the inactive list). */
 export const MADV_COLD = 20;
 /** Reclaim the pages now. */
 export const MADV_PAGEOUT = 21;
+/**
+ * Install guard regions (Linux 6.13): the range's pages are zapped and any
+ * access to them raises SIGSEGV (SEGV_MAPERR), without splitting the VMA.
+ * The guards live in the page tables: they survive MADV_DONTNEED,
+ * MADV_FREE and mprotect, move with mremap, are copied by fork, and go
+ * with munmap. EINVAL on VM_LOCKED memory.
+ */
+export const MADV_GUARD_INSTALL = 102;
+/** Remove guard regions (Linux 6.13): the pages fault normally again (as zero, or the file's data). */
+export const MADV_GUARD_REMOVE = 103;
 
 /** Open for reading only. */
 export const O_RDONLY = 0o0;
@@ -96,6 +118,10 @@ export const SEEK_SET = 0;
 export const SEEK_CUR = 1;
 /** lseek: from the end of the file. */
 export const SEEK_END = 2;
+/** lseek: to the next byte of data at or after the offset (sparse files; ENXIO past end of file). */
+export const SEEK_DATA = 3;
+/** lseek: to the next hole at or after the offset (end of file counts as one; ENXIO past it). */
+export const SEEK_HOLE = 4;
 
 /** msync: schedule the write-back and return. */
 export const MS_ASYNC = 1;
@@ -103,3 +129,12 @@ export const MS_ASYNC = 1;
 export const MS_INVALIDATE = 2;
 /** msync: write back and wait. */
 export const MS_SYNC = 4;
+
+/** mlock2: lock the pages as they fault in instead of populating the range now. */
+export const MLOCK_ONFAULT = 0x01;
+/** mlockall: lock every page mapped now. */
+export const MCL_CURRENT = 1;
+/** mlockall: lock every mapping made from now on (mmap, brk; until munlockall). */
+export const MCL_FUTURE = 2;
+/** mlockall, with MCL_CURRENT or MCL_FUTURE: lock pages as they fault in, without populating. */
+export const MCL_ONFAULT = 4;

@@ -16,9 +16,17 @@
  *   software dirty bit 55.
  *
  * A non-present entry that is not zero holds a swap entry, in each
- * architecture's own layout (`swapPte`, `pteToSwapEntry`).
+ * architecture's own layout (`swapPte`, `pteToSwapEntry`), or a PTE marker:
+ * Linux's markers (include/linux/swapops.h, `make_pte_marker`) are swap
+ * entries of the reserved type `SWP_PTE_MARKER` (the last of the 5-bit
+ * types, which no swap area may take) whose offset holds the marker bits.
+ * mmsim has one marker, `PTE_MARKER_GUARD` (MADV_GUARD_INSTALL), so every
+ * non-present entry is exactly one of: none (0), a guard marker
+ * (`isGuardPte`), or a real swap entry (`isSwapPte`). Code that decodes a
+ * non-present entry asks `isGuardPte` first and never hands a marker to
+ * the swap layer.
  */
-import type { Arch } from '../page/arch.js';
+import type { Arch, ArchName } from '../page/arch.js';
 
 /** The entry maps something (a table or a page). */
 export const PTE_PRESENT = 0x1;
@@ -160,8 +168,13 @@ export interface SwapEntry {
  * The present/valid bit is clear in each.
  */
 export function swapPte(arch: Arch, entry: SwapEntry): { lo: number; hi: number } {
+  return swapPteFor(arch.name, entry);
+}
+
+/** `swapPte` by architecture name. */
+function swapPteFor(name: ArchName, entry: SwapEntry): { lo: number; hi: number } {
   const { type, offset } = entry;
-  switch (arch.name) {
+  switch (name) {
     case 'x86_64': {
       const inv = 2 ** 50 - 1 - offset;
       const low23 = inv % 2 ** 23;
@@ -188,4 +201,69 @@ export function pteToSwapEntry(arch: Arch, lo: number, hi: number): SwapEntry {
     default:
       return { type: (lo >>> 3) & 0x1f, offset: (lo >>> 8) + ((hi >>> 0) & 0x3ffffff) * 2 ** 24 };
   }
+}
+
+/**
+ * The swap type reserved for PTE markers (`SWP_PTE_MARKER`): the last of
+ * the 32 types a swap PTE can hold. Linux reserves the top types for
+ * markers, migration, hwpoison and device entries; mmsim models only the
+ * marker type, so swap areas take types 0 .. `SWP_PTE_MARKER - 1`.
+ */
+export const SWP_PTE_MARKER = 31;
+
+/**
+ * The guard-region marker bit (`PTE_MARKER_GUARD`, BIT(2) of the marker
+ * entry's offset; BIT(0) is uffd-wp and BIT(1) poison, neither modelled):
+ * any access to the page raises SIGSEGV, SEGV_MAPERR (Linux 6.13,
+ * MADV_GUARD_INSTALL).
+ */
+export const PTE_MARKER_GUARD = 0x4;
+
+/** The guard marker's two words for x86_64, i386 and arm64 (every granule), computed once. */
+const GUARD = Object.freeze({
+  x86_64: Object.freeze(swapPteFor('x86_64', { type: SWP_PTE_MARKER, offset: PTE_MARKER_GUARD })),
+  i386: Object.freeze(swapPteFor('i386', { type: SWP_PTE_MARKER, offset: PTE_MARKER_GUARD })),
+  arm64: Object.freeze(swapPteFor('arm64-4k', { type: SWP_PTE_MARKER, offset: PTE_MARKER_GUARD })),
+});
+
+/**
+ * The guard marker as a non-present PTE in `arch`'s layout
+ * (`make_pte_marker(PTE_MARKER_GUARD)`): the swap entry of type
+ * {@link SWP_PTE_MARKER} and offset {@link PTE_MARKER_GUARD}. Neither word
+ * is the "none" pattern and the present bit is clear.
+ *
+ * @example
+ * ```ts
+ * const { lo, hi } = guardPte(k.arch);
+ * isGuardPte(k.arch, lo, hi); // true
+ * ```
+ */
+export function guardPte(arch: Arch): { readonly lo: number; readonly hi: number } {
+  switch (arch.name) {
+    case 'x86_64':
+      return GUARD.x86_64;
+    case 'i386':
+      return GUARD.i386;
+    default:
+      return GUARD.arm64;
+  }
+}
+
+/**
+ * Whether the entry `(lo, hi)` is a guard marker. Counterpart:
+ * `is_guard_pte_marker` (`is_guard_swp_entry(pte_to_swp_entry(pte))`).
+ */
+export function isGuardPte(arch: Arch, lo: number, hi: number): boolean {
+  const g = guardPte(arch);
+  return lo === g.lo && hi === g.hi;
+}
+
+/**
+ * Whether the entry `(lo, hi)` holds a real swap entry: not none, not
+ * present (bit 0 is the present/valid bit in every format here), and not a
+ * PTE marker (`is_swap_pte` and `!non_swap_entry`). Only such an entry may
+ * be decoded with {@link pteToSwapEntry} and handed to the swap layer.
+ */
+export function isSwapPte(arch: Arch, lo: number, hi: number): boolean {
+  return (lo & 1) === 0 && (lo | hi) !== 0 && !isGuardPte(arch, lo, hi);
 }

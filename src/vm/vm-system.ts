@@ -6,14 +6,17 @@
  */
 import type { BuddyAllocator } from '../buddy/buddy-allocator.js';
 import { __GFP_NOFAIL, __GFP_ZERO, GFP_KERNEL } from '../gfp/flags.js';
+import { showAddress } from '../page/address.js';
 import type { Arch } from '../page/arch.js';
 import { KernelBug, KernelError, type SegmentationFault } from '../page/errors.js';
 import { PG } from '../page/page-flags.js';
 import type { PhysicalMemory } from '../page/physical-memory.js';
 import { AddressSpace } from './address-space.js';
 import { handleFault } from './fault.js';
+import type { SpecialFile } from './fs/special-file.js';
 import type { Vfs } from './fs/vfs.js';
 import { setupLayout } from './layout.js';
+import { PageMlock } from './page-mlock.js';
 import { allocTable, buildKernelMappings, PageTableGeometry } from './page-table.js';
 import { Process } from './process.js';
 import type { SwapEntry } from './pte.js';
@@ -53,6 +56,14 @@ export interface SwapHooks {
    * Returns false when memory is short (nothing changes).
    */
   readahead(mm: AddressSpace, vma: Vma, va: number, entry: SwapEntry): boolean;
+  /**
+   * Whether the page of swap entry `entry` is in the swap cache, up to
+   * date (`swap_cache_get_folio` for mincore). False for an entry of no
+   * area or a free slot.
+   */
+  inSwapCache(entry: SwapEntry): boolean;
+  /** Whether swapped-out offset `index` of a shmem object is in the swap cache (mincore). */
+  shmemInSwapCache(shared: SharedAnon, index: number): boolean;
 }
 
 const NO_SWAP: SwapHooks = {
@@ -73,6 +84,12 @@ const NO_SWAP: SwapHooks = {
   readahead() {
     throw new KernelBug('madvise: a swap entry with no swap configured');
   },
+  inSwapCache() {
+    return false;
+  },
+  shmemInSwapCache() {
+    return false;
+  },
 };
 
 /**
@@ -85,6 +102,18 @@ export interface DeferredWork {
   run(): void;
   /** `reclaim_pages`: reclaims the given pages whatever their references; returns how many were freed. */
   reclaimPages(pfns: readonly number[]): number;
+}
+
+/**
+ * What opens /proc files for the system calls (proc/procfs.ts implements
+ * it; the kernel wires it in at boot): `open` of a path under /proc gives
+ * a special file whose reads the /proc code produces.
+ */
+export interface ProcOpener {
+  /** Whether `path` is a /proc path (the opener answers for it, existing or not). */
+  handles(path: string): boolean;
+  /** `open(path, flags)` by `opener` (`current`, whom /proc/self names): the open file, or -errno. */
+  open(path: string, flags: number, opener: Process): SpecialFile | number;
 }
 
 /** Which RSS counter a mapped page counts in. */
@@ -111,6 +140,10 @@ export class VmSystem {
   vfs: Vfs | null = null;
   /** The LRU lists every user page is on. */
   readonly lru: LruLists;
+  /** PG_mlocked, the pages' mlock counts and NR_MLOCK (mm/mlock.c's page side). */
+  readonly mlock: PageMlock;
+  /** Messages printed once per boot (`pr_warn_once`), by a key the caller picks. */
+  readonly warnedOnce = new Set<string>();
   /** anon_vmas by id: the address spaces each group of anonymous pages may be mapped in. */
   readonly anonVmas = new Map<number, AnonVma>();
   /** Every user address space, live or being built by fork (the rmap walks them). */
@@ -121,6 +154,8 @@ export class VmSystem {
   current: Process | null = null;
   /** Work for the way back to user space (set by the kernel when reclaim is wired in). */
   deferredWork: DeferredWork | null = null;
+  /** The /proc tree system calls open files in (set by the kernel at boot); null for none. */
+  procfs: ProcOpener | null = null;
   private kernelDepth = 0;
   private nextAnonVma = 1;
   private nextAsid = 1;
@@ -136,7 +171,11 @@ export class VmSystem {
     this.zeroPfn = buddy.allocPages(GFP_KERNEL | __GFP_ZERO | __GFP_NOFAIL, 0) as number;
     this.tlbs = Array.from({ length: buddy.cpus }, () => new Tlb());
     this.lru = lruOf(buddy);
-    buddy.lruRelease = (pfn) => this.lru.release(pfn);
+    this.mlock = new PageMlock(buddy, this.lru);
+    buddy.lruRelease = (pfn) => {
+      this.mlock.released(pfn);
+      this.lru.release(pfn);
+    };
     const initMm = this.newAddressSpace(__GFP_NOFAIL); // swapper_pg_dir is static in Linux
     if (initMm === null) throw new KernelError('ENOMEM', 'boot: no memory for swapper_pg_dir');
     this.initMm = initMm;
@@ -203,15 +242,20 @@ export class VmSystem {
 
   /**
    * A new process with a fresh address space laid out as an executable's:
-   * text, data, an empty brk heap, the stack.
+   * text, data, an empty brk heap, the stack. It starts with init's
+   * resource limits and no capability unless `privileges` grants
+   * CAP_IPC_LOCK or CAP_SYS_RESOURCE.
    *
    * @throws KernelError `ENOMEM` when its page tables cannot be allocated.
    */
-  spawn(name = 'init'): Process {
+  spawn(name = 'init', privileges: SpawnPrivileges = {}): Process {
     const mm = this.newAddressSpace();
     if (mm === null) throw new KernelError('ENOMEM', 'spawn: out of memory for page tables');
     setupLayout(mm, this.arch);
-    return this.registerProcess(name, mm, 0);
+    const process = this.registerProcess(name, mm, 0);
+    process.capIpcLock = privileges.capIpcLock === true;
+    process.capSysResource = privileges.capSysResource === true;
+    return process;
   }
 
   /** Gives a new address space a pid and a process. */
@@ -268,10 +312,10 @@ export class VmSystem {
     if (owner?.oomKilled) {
       throw new KernelError(
         'ENOMEM',
-        `page fault at ${va}: process ${owner.pid} (${owner.name}) was killed by the OOM killer`,
+        `page fault at ${showAddress(va)}: process ${owner.pid} (${owner.name}) was killed by the OOM killer`,
       );
     }
-    throw new KernelError('ENOMEM', `page fault at ${va}: out of memory`);
+    throw new KernelError('ENOMEM', `page fault at ${showAddress(va)}: out of memory`);
   }
 
   /**
@@ -292,22 +336,19 @@ export class VmSystem {
   }
 
   /**
-   * `folio_add_lru_vma`: a new user page joins the inactive list of its
-   * kind, or the unevictable list when `vma` is VM_LOCKED (`mlock_new_folio`).
+   * `folio_add_lru_vma`: a new page of `vma`, mapped once, joins the
+   * inactive list of its kind, or the unevictable list mlocked once when
+   * `vma` is VM_LOCKED (`mlock_new_folio`). The page must be off the LRU.
    */
   addToLru(pfn: number, vma: Vma): void {
-    if ((vma.flags & VM_LOCKED) !== 0) {
-      const m = this.buddy.memMap;
-      m.setFlag(pfn, PG.unevictable);
-      m.setFlag(pfn, PG.mlocked);
-    }
-    this.lru.add(pfn);
+    if ((vma.flags & VM_LOCKED) !== 0) this.mlock.mlockNewFolio(pfn);
+    else this.lru.add(pfn);
   }
 
   /**
-   * Maps an existing page once more (fork, shared memory, the page cache):
-   * a reference and a mapping. A page mapped by a VM_LOCKED `vma` is
-   * mlocked (`mlock_vma_folio`, as the rmap calls it on each map).
+   * Maps an existing page once more (fork, shared memory, the page cache,
+   * swap-in): a reference and a mapping. A page mapped by a VM_LOCKED `vma`
+   * gains an mlock (`mlock_vma_folio`, as the rmap calls it on each map).
    */
   mapPage(mm: AddressSpace, pfn: number, kind: RssKind, vma?: Vma): void {
     const m = this.buddy.memMap;
@@ -316,31 +357,41 @@ export class VmSystem {
     if (kind === 'shmem') m.setFlag(pfn, PG.swapbacked);
     mm.counters[kind]++;
     mm.updateHiwater();
-    if (vma !== undefined && (vma.flags & VM_LOCKED) !== 0) this.mlockPage(pfn);
+    if (vma !== undefined && (vma.flags & VM_LOCKED) !== 0) this.mlock.mlockFolio(pfn);
   }
 
-  /** `mlock_folio`: the page moves to the unevictable list (PG_mlocked, PG_unevictable). */
+  /** `mlock_vma_folio`: one more VM_LOCKED mapping of the page (see page-mlock.ts). */
   mlockPage(pfn: number): void {
-    if (this.buddy.memMap.testFlag(pfn, PG.mlocked)) return;
-    this.lru.move(pfn, (1 << PG.unevictable) | (1 << PG.mlocked), 1 << PG.active);
+    this.mlock.mlockFolio(pfn);
   }
 
   /**
-   * `munlock_folio`: the page goes back to the inactive list of its kind.
-   * Another VM_LOCKED mapping of it, if any, is found again by reclaim,
-   * which moves the page back (as Linux did before its mlock counts).
+   * `munlock_vma_folio`: one VM_LOCKED mapping of the page fewer; the last
+   * returns it to the inactive list of its kind (see page-mlock.ts).
    */
   munlockPage(pfn: number): void {
-    if (!this.buddy.memMap.testFlag(pfn, PG.mlocked)) return;
-    this.lru.move(pfn, 0, (1 << PG.unevictable) | (1 << PG.mlocked));
+    this.mlock.munlockFolio(pfn);
   }
 
-  /** Drops a mapping and its reference; the page is freed with its last reference. */
-  unmapPage(mm: AddressSpace, pfn: number, kind: RssKind): void {
+  /**
+   * Drops a mapping of `vma` and its reference (`folio_remove_rmap_pte`);
+   * the page is freed with its last reference. A mapping of a VM_LOCKED
+   * `vma` gives up its mlock first (`munlock_vma_folio`).
+   */
+  unmapPage(mm: AddressSpace, pfn: number, kind: RssKind, vma?: Vma): void {
     const m = this.buddy.memMap;
     m.mapcount[pfn] = (m.mapcount[pfn] as number) - 1;
     mm.counters[kind]--;
+    if (vma !== undefined && (vma.flags & VM_LOCKED) !== 0) this.mlock.munlockFolio(pfn);
     // The page keeps its flags and identity until it is freed: they say which LRU list it is on.
     this.buddy.freePages(pfn, 0);
   }
+}
+
+/** The capabilities `spawn` may grant (processes have none unless granted). */
+export interface SpawnPrivileges {
+  /** CAP_IPC_LOCK: memory locks ignore RLIMIT_MEMLOCK (as root's do). Inherited across fork. */
+  readonly capIpcLock?: boolean;
+  /** CAP_SYS_RESOURCE: hard resource limits may be raised. Inherited across fork. */
+  readonly capSysResource?: boolean;
 }

@@ -25,6 +25,15 @@ export const VM_MAYEXEC = 0x40;
 export const VM_MAYSHARE = 0x80;
 /** Grows down (a stack). */
 export const VM_GROWSDOWN = 0x100;
+/**
+ * The VMA may contain guard regions (MADV_GUARD_INSTALL; "gu" in smaps).
+ * Set on the whole VMA when guards are installed and never cleared, even
+ * by MADV_GUARD_REMOVE: a sticky flag, ignored when deciding whether two
+ * VMAs merge and kept by the merged VMA. It also makes fork copy the
+ * VMA's page tables (`vma_needs_copy`), so the child keeps the guards.
+ * Linux 6.18.y (backported from 6.19).
+ */
+export const VM_MAYBE_GUARD = 0x800;
 /** Pages are locked in memory. */
 export const VM_LOCKED = 0x2000;
 /** madvise(MADV_SEQUENTIAL). */
@@ -33,10 +42,27 @@ export const VM_SEQ_READ = 0x8000;
 export const VM_RAND_READ = 0x10000;
 /** Not copied on fork (MADV_DONTFORK). */
 export const VM_DONTCOPY = 0x20000;
+/**
+ * With VM_LOCKED: pages are locked as they fault in, never populated
+ * (mlock2 MLOCK_ONFAULT, mlockall MCL_ONFAULT; "lf" in smaps).
+ */
+export const VM_LOCKONFAULT = 0x80000;
+/** `VM_LOCKED_MASK`: the flags of a memory lock, which fork clears in the child. */
+export const VM_LOCKED_MASK = VM_LOCKED | VM_LOCKONFAULT;
 /** Accounted against overcommit. */
 export const VM_ACCOUNT = 0x100000;
 /** MAP_NORESERVE. */
 export const VM_NORESERVE = 0x200000;
+/**
+ * The child of a fork gets this range zero-filled (MADV_WIPEONFORK; "wf" in
+ * smaps): private anonymous memory only. The child's VMA keeps the flag.
+ */
+export const VM_WIPEONFORK = 0x02000000;
+/**
+ * Sticky flags (`VM_STICKY`): once set on a VMA they stay, survive splits,
+ * do not prevent a merge, and the merged VMA has them if either part did.
+ */
+export const VM_STICKY = VM_MAYBE_GUARD;
 /** The stack or heap: a VMA of the process's own layout. */
 export const VM_STACK = VM_GROWSDOWN;
 

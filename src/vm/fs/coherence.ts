@@ -13,12 +13,15 @@
  *   fault the new contents in again (or SIGBUS past the new end).
  * - The eviction of an inode (no name, no open reference, no mapping)
  *   frees its cached pages without writeback.
+ * - A hole punch (`Vfs.punchHole`, MADV_REMOVE) unmaps the page cache's
+ *   pages of the hole from every mapping (private copies and guard markers
+ *   stay) and frees them, dirty or not (`truncate_pagecache_range`).
  *
  * A file system with no page cache yet has nothing cached: the hooks do
  * nothing and create no cache.
  */
 import type { VmSystem } from '../vm-system.js';
-import { FileMapping, mkcleanFile, unmapFileFrom } from './file-mapping.js';
+import { FileMapping, mkcleanFile, unmapFileFrom, unmapFilePages } from './file-mapping.js';
 import { existingPageCache } from './page-cache.js';
 import type { Inode, Vfs, VfsCacheHooks } from './vfs.js';
 
@@ -39,6 +42,12 @@ export function pageCacheHooks(vm: VmSystem, vfs: Vfs): VfsCacheHooks {
     },
     evict(inode: Inode): void {
       existingPageCache(vfs)?.drop(inode, false);
+    },
+    beforePunchHole(inode: Inode, first: number, end: number): void {
+      const cache = existingPageCache(vfs);
+      if (cache === null) return;
+      unmapFilePages(vm, inode, first, end);
+      cache.removeRange(inode, first, end);
     },
   };
 }

@@ -18,6 +18,7 @@
 import { KernelError } from '../../page/errors.js';
 import { PG } from '../../page/page-flags.js';
 import { zapRange } from '../mm-ops.js';
+import { pageRssKind } from '../page-kind.js';
 import { PTE_DIRTY, PTE_WRITE } from '../pte.js';
 import type { VmSystem } from '../vm-system.js';
 import { VM_SHARED, type Vma } from '../vma.js';
@@ -130,6 +131,37 @@ export function syncOnUnmap(vm: VmSystem, vma: Vma): void {
   const file = fileMappingOf(vma);
   if (file === null || (vma.flags & VM_SHARED) === 0) return;
   syncFileMapping(vm, file);
+}
+
+/**
+ * `unmap_mapping_range(mapping, start, len, 0)` as a hole punch does it
+ * (`truncate_pagecache_range`): every present PTE mapping one of the page
+ * cache's pages `[first, end)` of `inode`, in every mapping of the file, is
+ * cleared. Private copies (anonymous pages of a private mapping), swap
+ * entries and guard markers stay, as `even_cows` is false.
+ */
+export function unmapFilePages(vm: VmSystem, inode: Inode, first: number, end: number): void {
+  const ps = vm.arch.pageSize;
+  const fmt = vm.geo.format;
+  for (const process of vm.processes.values()) {
+    const mm = process.mm;
+    for (const vma of mm.vmas.all()) {
+      if (fileMappingOf(vma)?.inode !== inode) continue;
+      const lo = Math.max(first, vma.pgoff);
+      const hi = Math.min(end, vma.pgoff + (vma.end - vma.start) / ps);
+      if (lo >= hi) continue;
+      const start = vma.start + (lo - vma.pgoff) * ps;
+      mm.forEachPteSlot(start, start + (hi - lo) * ps, (va, slot) => {
+        const pteLo = vm.geo.readLo(slot);
+        const pteHi = vm.geo.readHi(slot);
+        if (!fmt.present(pteLo, pteHi)) return;
+        const pfn = fmt.pfn(pteLo, pteHi);
+        if (pageRssKind(vm, vma, pfn) !== 'file') return; // a private copy
+        mm.clearPte(slot, va);
+        vm.unmapPage(mm, pfn, 'file', vma);
+      });
+    }
+  }
 }
 
 /**

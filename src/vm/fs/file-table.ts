@@ -13,12 +13,19 @@
  *
  * `fork` gives the child a copy of the table whose descriptors share the
  * parent's open files (one file position, as in Linux).
+ *
+ * Special files (the /proc files a process opens, fs/special-file.ts) take
+ * descriptors from the same space (`installSpecial`) and are inherited and
+ * closed alike; `get` answers for regular files only and `special` for
+ * them, so that the system calls can hand each kind to its own code.
  */
 import { KernelBug, KernelError } from '../../page/errors.js';
+import { describeValue } from '../../page/validate.js';
 import { O_ACCMODE, O_CREAT, O_EXCL, O_RDONLY, O_RDWR, O_TRUNC, O_WRONLY } from '../mman.js';
 import type { VmSystem } from '../vm-system.js';
 import { unmapFileFrom } from './file-mapping.js';
 import { pageCacheOf } from './page-cache.js';
+import type { SpecialFile } from './special-file.js';
 import type { Inode, Vfs } from './vfs.js';
 
 /** The first descriptor `open` hands out (0..2: stdin, stdout, stderr). */
@@ -55,6 +62,8 @@ export function canWrite(file: OpenFile): boolean {
 /** One process's file descriptors. */
 export class FileTable {
   private readonly fds = new Map<number, OpenFile>();
+  /** Descriptors of special files (/proc), numbered from the same space as `fds`. */
+  private readonly specials = new Map<number, SpecialFile>();
 
   constructor(
     /** The VM subsystem; its `vfs` is the file system files are opened on. */
@@ -63,7 +72,7 @@ export class FileTable {
 
   /** Open descriptors. */
   get size(): number {
-    return this.fds.size;
+    return this.fds.size + this.specials.size;
   }
 
   /** The file system, or a KernelBug when none is attached to the VM. */
@@ -81,7 +90,11 @@ export class FileTable {
    */
   open(path: string, flags: number): number {
     if (!Number.isInteger(flags) || (flags & O_ACCMODE) === O_ACCMODE) {
-      throw new KernelError('EINVAL', `open: bad flags ${flags}`);
+      throw new KernelError('EINVAL', `open: bad flags ${describeValue(flags)}`);
+    }
+    // getname() after build_open_flags(): a path that is no string is a bad pointer.
+    if (typeof path !== 'string') {
+      throw new KernelError('EFAULT', `open: path ${describeValue(path)} is not a string`);
     }
     const vfs = this.vfs();
     const fd = this.freeFd();
@@ -114,23 +127,49 @@ export class FileTable {
    * @throws KernelError `EBADF` when `fd` is not open.
    */
   close(fd: number): void {
+    const special = this.specials.get(fd);
+    if (special !== undefined) {
+      this.specials.delete(fd);
+      special.refs--;
+      return;
+    }
     const file = this.fds.get(fd);
-    if (file === undefined) throw new KernelError('EBADF', `close: descriptor ${fd} is not open`);
+    if (file === undefined)
+      throw new KernelError('EBADF', `close: descriptor ${describeValue(fd)} is not open`);
     this.fds.delete(fd);
     this.put(file);
   }
 
   /** Closes every descriptor (exit). */
   closeAll(): void {
-    for (const fd of [...this.fds.keys()]) this.close(fd);
+    for (const fd of [...this.fds.keys(), ...this.specials.keys()]) this.close(fd);
+  }
+
+  /**
+   * Gives an open special file (a /proc file) the lowest free descriptor.
+   * @throws KernelError `EMFILE` when every descriptor is in use.
+   */
+  installSpecial(file: SpecialFile): number {
+    const fd = this.freeFd();
+    this.specials.set(fd, file);
+    return fd;
+  }
+
+  /** The open special file of `fd`, or null when `fd` is not open or is a regular file. */
+  special(fd: number): SpecialFile | null {
+    return this.specials.get(fd) ?? null;
   }
 
   /** Makes this (empty) table share every open file of `parent` (fork). */
   copyFrom(parent: FileTable): void {
-    if (this.fds.size !== 0) throw new KernelBug('FileTable.copyFrom: the table is not empty');
+    if (this.size !== 0) throw new KernelBug('FileTable.copyFrom: the table is not empty');
     for (const [fd, file] of parent.fds) {
       file.refs++;
       this.fds.set(fd, file);
+    }
+    for (const [fd, file] of parent.specials) {
+      file.refs++;
+      this.specials.set(fd, file);
     }
   }
 
@@ -147,7 +186,9 @@ export class FileTable {
   }
 
   private freeFd(): number {
-    for (let fd = FIRST_FD; fd < NR_OPEN; fd++) if (!this.fds.has(fd)) return fd;
+    for (let fd = FIRST_FD; fd < NR_OPEN; fd++) {
+      if (!this.fds.has(fd) && !this.specials.has(fd)) return fd;
+    }
     throw new KernelError('EMFILE', `open: all ${NR_OPEN} descriptors are in use`);
   }
 }

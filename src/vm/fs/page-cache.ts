@@ -11,6 +11,10 @@
  * or zeroes for a hole), PG_dirty while it differs from the disk, PG_writeback
  * while {@link PageCache.writeback} writes it.
  *
+ * Writeback of the page that straddles end of file zeroes the cached
+ * page past EOF as well as the disk block (ext4's `ext4_bio_write_folio`):
+ * bytes a shared mapping stored past EOF read back as zeros afterwards.
+ *
  * Reads from the disk count `pgpgin` and writes `pgpgout` in the page
  * allocator's event counters, in KiB as Linux's /proc/vmstat does (Linux
  * counts 512-byte sectors and halves them on output).
@@ -118,6 +122,16 @@ export class PageCache {
     return pfn;
   }
 
+  /** The indices of `inode`'s cached pages that are dirty (unsorted). */
+  dirtyIndicesOf(inode: Inode): number[] {
+    const pages = this.files.get(inode.ino);
+    if (pages === undefined) return [];
+    const m = this.buddy.memMap;
+    const out: number[] = [];
+    for (const [index, pfn] of pages) if (m.testFlag(pfn, PG.dirty)) out.push(index);
+    return out;
+  }
+
   /** Calls `visit` for every cached page (for invariant checks and /proc). */
   forEachPage(visit: (inode: Inode, index: number, pfn: number) => void): void {
     for (const [ino, pages] of this.files) {
@@ -158,6 +172,7 @@ export class PageCache {
         this.buddy.memory.read(pfn * this.pageSize, this.pageSize),
         0,
       );
+      this.zeroPastEof(inode, index, pfn);
     } finally {
       m.clearFlag(pfn, PG.writeback);
     }
@@ -217,6 +232,7 @@ export class PageCache {
       try {
         const bytes = this.buddy.memory.read(pfn * this.pageSize, this.pageSize);
         this.vfs.writePage(inode, index, bytes, 0);
+        this.zeroPastEof(inode, index, pfn);
       } finally {
         m.clearFlag(pfn, PG.writeback);
       }
@@ -259,6 +275,34 @@ export class PageCache {
   }
 
   /**
+   * The cache side of a hole punch over pages `[first, end)` of `inode`
+   * (`truncate_inode_pages_range` for whole pages): those pages are freed,
+   * dirty or not. Unmap them first (`unmapFilePages`).
+   * @throws KernelBug for a bad page range, or a page still mapped.
+   */
+  removeRange(inode: Inode, first: number, end: number): void {
+    if (!Number.isSafeInteger(first) || !Number.isSafeInteger(end) || first < 0 || end < first) {
+      throw new KernelBug(`PageCache.removeRange: page range [${first}, ${end}) is not valid`);
+    }
+    const pages = this.files.get(inode.ino);
+    if (pages === undefined) return;
+    const m = this.buddy.memMap;
+    for (const [index, pfn] of [...pages]) {
+      if (index < first || index >= end) continue;
+      if ((m.mapcount[pfn] as number) !== 0) {
+        throw new KernelBug(
+          `PageCache.removeRange: page ${index} of inode ${inode.ino} is still mapped`,
+        );
+      }
+      this.release(pages, index, pfn);
+    }
+    if (pages.size === 0) {
+      this.files.delete(inode.ino);
+      this.inodes.delete(inode.ino);
+    }
+  }
+
+  /**
    * Frees every cached page of `inode`, writing dirty ones back first unless
    * `writeback` is false (an unlinked file's last close: its data is gone).
    * @throws KernelError `ENOSPC` from the writeback (nothing is freed then).
@@ -270,6 +314,19 @@ export class PageCache {
     for (const [index, pfn] of [...pages]) this.release(pages, index, pfn);
     this.files.delete(inode.ino);
     this.inodes.delete(inode.ino);
+  }
+
+  /**
+   * After page `index` was written back: the part of the page that
+   * straddles end of file past EOF is zeroed in the cached frame too, as
+   * ext4's `ext4_bio_write_folio` (and `block_write_full_folio`) zero the
+   * folio's tail before writing it, so a mapping that stored past EOF
+   * reads zeros there afterwards.
+   */
+  private zeroPastEof(inode: Inode, index: number, pfn: number): void {
+    const valid = inode.size - index * this.pageSize;
+    if (valid <= 0 || valid >= this.pageSize) return;
+    this.buddy.memory.write(pfn * this.pageSize + valid, new Uint8Array(this.pageSize - valid));
   }
 
   private release(pages: Map<number, number>, index: number, pfn: number): void {

@@ -12,6 +12,19 @@
  * {@link Vfs.readPage} / {@link Vfs.writePage}; `writeFile`/`readFile` are
  * the whole-file convenience used by `k.vfs`.
  *
+ * Files are sparse: an inode's block map holds an entry only for the pages
+ * that were written (a `Map` from page index to disk block, standing for
+ * ext4's extent tree), so a file costs the blocks written, never what its
+ * size implies; a page with no block is a hole and reads as zeros without
+ * I/O. A file may be as large as the file system's `s_maxbytes`
+ * ({@link Vfs.maxBytes}, ext4's limit for the block size: `(2^32 - 1)`
+ * blocks, 16 TiB - 4 KiB with 4 KiB blocks, capped by 32-bit
+ * `MAX_LFS_FILESIZE`, 8 TiB - 1, on a 32-bit machine); every offset below
+ * it is a safe JS integer and every page index fits 32 bits. Sizes past it
+ * are EFBIG. {@link Vfs.readFile} returns at most {@link READ_FILE_MAX}
+ * bytes (EFBIG above, as `kernel_read_file` refuses a file over INT_MAX);
+ * {@link Vfs.readRange} reads any part of a larger file.
+ *
  * Coherence with the page cache goes through {@link Vfs.cacheHooks} (set by
  * the kernel): `readFile` first writes the file's dirty cached pages back,
  * `truncate` (and so `writeFile`, which truncates to 0 first) unmaps and
@@ -19,6 +32,7 @@
  * unlink with no open reference) frees its cached pages unwritten.
  */
 import { KernelBug, KernelError } from '../../page/errors.js';
+import { describeValue } from '../../page/validate.js';
 import type { SimDisk } from './disk.js';
 
 /**
@@ -35,8 +49,31 @@ export const VFS_DEV_MINOR = 1;
 /** The device as `/proc/<pid>/maps` prints it (`major:minor` in hex). */
 export const VFS_DEV = '08:01';
 
-/** Block number of a hole in {@link Inode.blocks}. */
+/** What {@link Vfs.blockOf} returns for a page with no disk block (a hole). */
 export const HOLE = -1;
+
+/**
+ * The most bytes {@link Vfs.readFile} returns: `INT_MAX`, the limit
+ * `kernel_read_file` puts on a whole-file read (EFBIG above it).
+ */
+export const READ_FILE_MAX = 2 ** 31 - 1;
+
+/**
+ * `s_maxbytes` of an ext4 file system with `blockSize`-byte blocks and
+ * extents (`ext4_max_size`): `(2^32 - 1)` blocks, capped on a 32-bit
+ * machine by `MAX_LFS_FILESIZE` (`(PAGE_SIZE << 31) - 1`; 64-bit Linux's
+ * `2^63 - 1` caps nothing). mmsim's blocks are pages.
+ *
+ * @example
+ * ```ts
+ * ext4MaxBytes(4096, true);  // 17592186040320 (16 TiB - 4 KiB)
+ * ext4MaxBytes(4096, false); // 8796093022207 (8 TiB - 1)
+ * ```
+ */
+export function ext4MaxBytes(blockSize: number, is64Bit: boolean): number {
+  const extentLimit = (2 ** 32 - 1) * blockSize;
+  return is64Bit ? extentLimit : Math.min(extentLimit, blockSize * 2 ** 31 - 1);
+}
 
 /**
  * A regular file (`struct inode`). Owned by the {@link Vfs}; callers read
@@ -47,8 +84,8 @@ export interface Inode {
   readonly ino: number;
   /** File size in bytes (`i_size`). */
   readonly size: number;
-  /** Disk block of each file page index, {@link HOLE} for a hole. */
-  readonly blocks: readonly number[];
+  /** Disk block of each file page index that has one; a page not here is a hole. */
+  readonly blocks: ReadonlyMap<number, number>;
   /** Names that refer to the file (0 after unlink). */
   readonly nlink: number;
   /** Open references taken with {@link Vfs.iget} (open files, mappings). */
@@ -77,12 +114,29 @@ export interface VfsCacheHooks {
   beforeTruncate(inode: Inode, size: number): void;
   /** Before the blocks of an inode with no name and no reference are freed. */
   evict(inode: Inode): void;
+  /**
+   * Before pages `[first, end)` of `inode` become a hole (MADV_REMOVE,
+   * `fallocate(PUNCH_HOLE)`): unmap them from every mapping (not private
+   * copies) and drop them from the cache, dirty or not
+   * (`truncate_pagecache_range`).
+   */
+  beforePunchHole?(inode: Inode, first: number, end: number): void;
+}
+
+/** Options of {@link Vfs}. */
+export interface VfsOptions {
+  /**
+   * `s_maxbytes`, the largest file size, in bytes (default
+   * `ext4MaxBytes(blockSize, true)`). At most `(2^32 - 1)` blocks, so
+   * every page index fits 32 bits.
+   */
+  readonly maxBytes?: number;
 }
 
 interface MutableInode {
   ino: number;
   size: number;
-  blocks: number[];
+  blocks: Map<number, number>;
   nlink: number;
   opens: number;
 }
@@ -93,6 +147,8 @@ export class Vfs {
   readonly disk: SimDisk;
   /** Bytes per page (= the disk's block size). */
   readonly pageSize: number;
+  /** `s_maxbytes`: the largest file size; growing a file past it is EFBIG. */
+  readonly maxBytes: number;
   private readonly files = new Map<string, MutableInode>();
   private readonly dirs = new Set<string>(['/']);
   private readonly live = new Map<number, MutableInode>();
@@ -103,10 +159,25 @@ export class Vfs {
   /** The page cache's coherence hooks, or null when nothing is cached above. */
   cacheHooks: VfsCacheHooks | null = null;
 
-  /** @param disk - the block device; its block size is the page size. */
-  constructor(disk: SimDisk) {
+  /**
+   * @param disk - the block device; its block size is the page size.
+   * @param options - `maxBytes` (`s_maxbytes`).
+   * @throws KernelBug for a `maxBytes` that is not a positive integer of at most `(2^32 - 1)` blocks.
+   */
+  constructor(disk: SimDisk, options: VfsOptions = {}) {
     this.disk = disk;
     this.pageSize = disk.blockSize;
+    const maxBytes = options.maxBytes ?? ext4MaxBytes(disk.blockSize, true);
+    if (
+      !Number.isSafeInteger(maxBytes) ||
+      maxBytes < 1 ||
+      maxBytes > (2 ** 32 - 1) * disk.blockSize
+    ) {
+      throw new KernelBug(
+        `Vfs: maxBytes ${maxBytes} is not an integer from 1 to ${(2 ** 32 - 1) * disk.blockSize}`,
+      );
+    }
+    this.maxBytes = maxBytes;
   }
 
   /** Disk blocks allocated to files (including unlinked files still open). */
@@ -122,12 +193,20 @@ export class Vfs {
    * As that truncate does, it first unmaps every mapping's pages of the file
    * (private copies included) and drops its cached pages, dirty or not, so
    * later reads and faults see the new contents.
-   * @throws KernelError `EINVAL` (bad path), `EISDIR`, `ENOTDIR`, `ENOSPC`.
+   * @throws KernelError `EINVAL` (bad path, or bytes not a `Uint8Array`), `EISDIR`, `ENOTDIR`, `ENOSPC`,
+   *   `EFBIG` (more bytes than {@link Vfs.maxBytes}).
    */
   writeFile(path: string, bytes: Uint8Array): void {
+    if (!(bytes instanceof Uint8Array)) {
+      throw new KernelError(
+        'EINVAL',
+        `writeFile: bytes ${describeValue(bytes)} is not a Uint8Array`,
+      );
+    }
     const pages = Math.ceil(bytes.length / this.pageSize);
     const existing = this.lookup(path);
-    const freed = existing === null ? 0 : existing.blocks.filter((b) => b !== HOLE).length;
+    this.checkSize(bytes.length);
+    const freed = existing === null ? 0 : existing.blocks.size;
     this.disk.checkCapacity(this.allocated - freed, pages);
     const inode = this.own(existing ?? this.create(path));
     this.truncate(inode, 0);
@@ -143,17 +222,73 @@ export class Vfs {
 
   /**
    * The contents of `path` (a fresh copy), after writing its dirty cached
-   * pages back through {@link Vfs.cacheHooks}.
-   * @throws KernelError `EINVAL`, `ENOENT`, `EISDIR`, `ENOTDIR`; `ENOSPC`
-   *   from the writeback of dirty cached pages.
+   * pages back through {@link Vfs.cacheHooks}. Holes read as zeros.
+   * @throws KernelError `EINVAL`, `ENOENT`, `EISDIR`, `ENOTDIR`; `EFBIG`
+   *   for a file larger than {@link READ_FILE_MAX} (read it in pieces with
+   *   {@link Vfs.readRange}), before anything is done; `ENOSPC` from the
+   *   writeback of dirty cached pages.
    */
   readFile(path: string): Uint8Array {
     const inode = this.require(path);
+    if (inode.size > READ_FILE_MAX) {
+      throw new KernelError(
+        'EFBIG',
+        `readFile: ${path} is ${inode.size} bytes, more than a whole-file read returns (${READ_FILE_MAX}); use readRange`,
+      );
+    }
+    return this.readBytes(inode, 0, inode.size);
+  }
+
+  /**
+   * `length` bytes of `path` from byte `offset` (a fresh copy; fewer at end
+   * of file, none past it), after writing its dirty cached pages back as
+   * {@link Vfs.readFile} does. Holes read as zeros. For files too large
+   * for `readFile`.
+   * @throws KernelError `EINVAL` (bad path, or an offset or length that is
+   *   not a non-negative safe integer), `ENOENT`, `EISDIR`, `ENOTDIR`;
+   *   `EFBIG` for a length over {@link READ_FILE_MAX}; `ENOSPC` from the
+   *   writeback.
+   */
+  readRange(path: string, offset: number, length: number): Uint8Array {
+    const inode = this.require(path);
+    for (const [what, n] of [
+      ['offset', offset],
+      ['length', length],
+    ] as const) {
+      if (!Number.isSafeInteger(n) || n < 0) {
+        throw new KernelError(
+          'EINVAL',
+          `readRange: ${what} ${describeValue(n)} is not a non-negative integer`,
+        );
+      }
+    }
+    if (length > READ_FILE_MAX) {
+      throw new KernelError(
+        'EFBIG',
+        `readRange: length ${length} is more than one read returns (${READ_FILE_MAX})`,
+      );
+    }
+    const end = Math.min(inode.size, offset + length);
+    return this.readBytes(inode, offset, Math.max(0, end - offset));
+  }
+
+  /** `len` bytes of `inode` from `offset` (inside the file), after the cache's writeback. */
+  private readBytes(inode: MutableInode, offset: number, len: number): Uint8Array {
     this.cacheHooks?.beforeRead(inode);
-    const pages = Math.ceil(inode.size / this.pageSize);
-    const out = new Uint8Array(pages * this.pageSize);
-    for (let i = 0; i < pages; i++) this.readPage(inode, i, out, i * this.pageSize);
-    return out.slice(0, inode.size);
+    const ps = this.pageSize;
+    const out = new Uint8Array(len);
+    const page = new Uint8Array(ps);
+    for (let at = offset; at < offset + len; ) {
+      const index = Math.floor(at / ps);
+      const inPage = at - index * ps;
+      const n = Math.min(ps - inPage, offset + len - at);
+      if (inode.blocks.has(index)) {
+        this.readPage(inode, index, page, 0);
+        out.set(page.subarray(inPage, inPage + n), at - offset);
+      } // else a hole: `out` is already zero
+      at += n;
+    }
+    return out;
   }
 
   /** Whether `path` names a file or directory (false for an invalid path). */
@@ -165,6 +300,11 @@ export class Vfs {
       return false;
     }
     return this.files.has(p) || this.dirs.has(p);
+  }
+
+  /** The disk block holding page `index` of `inode`, or {@link HOLE}. */
+  blockOf(inode: Inode, index: number): number {
+    return this.own(inode).blocks.get(index) ?? HOLE;
   }
 
   /**
@@ -217,7 +357,13 @@ export class Vfs {
     const p = this.validate(path);
     const parts = p.split('/');
     for (let i = 2; i < parts.length; i++) this.dirs.add(parts.slice(0, i).join('/'));
-    const inode: MutableInode = { ino: this.nextIno++, size: 0, blocks: [], nlink: 1, opens: 0 };
+    const inode: MutableInode = {
+      ino: this.nextIno++,
+      size: 0,
+      blocks: new Map(),
+      nlink: 1,
+      opens: 0,
+    };
     this.files.set(p, inode);
     this.live.set(inode.ino, inode);
     return inode;
@@ -254,7 +400,7 @@ export class Vfs {
     const m = this.own(inode);
     this.checkPage('readPage', index, into, offset);
     const start = index * this.pageSize;
-    const block = start < m.size ? (m.blocks[index] ?? HOLE) : HOLE;
+    const block = start < m.size ? (m.blocks.get(index) ?? HOLE) : HOLE;
     if (block === HOLE) {
       into.fill(0, offset, offset + this.pageSize);
       return;
@@ -278,11 +424,10 @@ export class Vfs {
     this.checkPage('writePage', index, from, offset);
     const start = index * this.pageSize;
     if (start >= m.size) return;
-    let block = m.blocks[index] ?? HOLE;
+    let block = m.blocks.get(index) ?? HOLE;
     if (block === HOLE) {
       block = this.allocBlock();
-      while (m.blocks.length < index) m.blocks.push(HOLE);
-      m.blocks[index] = block;
+      m.blocks.set(index, block);
     }
     const valid = m.size - start;
     if (valid >= this.pageSize) {
@@ -299,8 +444,9 @@ export class Vfs {
    * pages wholly past the new end and zeroes, on disk, the tail of the new
    * last page (one read and one write when that page has a block). Growing
    * leaves a hole. The page cache is truncated first through
-   * {@link Vfs.cacheHooks}.
-   * @throws KernelError `EINVAL` for a negative or non-integer size.
+   * {@link Vfs.cacheHooks}. Costs the blocks freed, not the size.
+   * @throws KernelError `EINVAL` for a negative or non-integer size,
+   *   `EFBIG` for a size past {@link Vfs.maxBytes}.
    * @throws KernelBug for a foreign inode.
    */
   truncate(inode: Inode, size: number): void {
@@ -308,13 +454,13 @@ export class Vfs {
     this.checkSize(size);
     this.cacheHooks?.beforeTruncate(m, size);
     const keep = Math.ceil(size / this.pageSize);
-    while (m.blocks.length > keep) {
-      const block = m.blocks.pop() ?? HOLE;
-      if (block !== HOLE) this.freeBlock(block);
+    for (const [index, block] of [...m.blocks]) {
+      if (index < keep) continue;
+      m.blocks.delete(index);
+      this.freeBlock(block);
     }
-    while (m.blocks.length > 0 && m.blocks[m.blocks.length - 1] === HOLE) m.blocks.pop();
     const tail = size % this.pageSize;
-    const last = m.blocks[keep - 1] ?? HOLE;
+    const last = m.blocks.get(keep - 1) ?? HOLE;
     if (tail !== 0 && last !== HOLE && size < m.size) {
       const page = new Uint8Array(this.pageSize);
       this.disk.readBlock(last, page, 0);
@@ -327,7 +473,8 @@ export class Vfs {
   /**
    * Grows `i_size` to `size` without touching blocks (`i_size_write` after a
    * write past EOF). New pages are holes until written.
-   * @throws KernelError `EINVAL` for a negative or non-integer size.
+   * @throws KernelError `EINVAL` for a negative or non-integer size,
+   *   `EFBIG` for a size past {@link Vfs.maxBytes}.
    * @throws KernelBug for a foreign inode, or a smaller size (use
    *   {@link Vfs.truncate} to shrink).
    */
@@ -340,9 +487,47 @@ export class Vfs {
     m.size = size;
   }
 
+  /**
+   * Makes pages `[first, end)` of `inode` a hole, keeping the size
+   * (`fallocate(FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE)` with page
+   * granularity): the page cache unmaps and drops them first through
+   * {@link VfsCacheHooks.beforePunchHole}, then their blocks are freed.
+   * Pages past the end of the file are ignored. Returns the blocks freed.
+   * @throws KernelBug for a foreign inode or a bad page range.
+   */
+  punchHole(inode: Inode, first: number, end: number): number {
+    const m = this.own(inode);
+    if (!Number.isSafeInteger(first) || !Number.isSafeInteger(end) || first < 0 || end < first) {
+      throw new KernelBug(`Vfs.punchHole: page range [${first}, ${end}) is not valid`);
+    }
+    const last = Math.min(end, Math.ceil(m.size / this.pageSize));
+    if (first >= last) return 0;
+    this.cacheHooks?.beforePunchHole?.(m, first, last);
+    let freed = 0;
+    const visit = (index: number, block: number): void => {
+      if (index < first || index >= last) return;
+      m.blocks.delete(index);
+      this.freeBlock(block);
+      freed++;
+    };
+    // Whichever is smaller: the range, or the blocks the file has.
+    if (last - first <= m.blocks.size) {
+      for (let index = first; index < last; index++) {
+        const block = m.blocks.get(index);
+        if (block !== undefined) visit(index, block);
+      }
+    } else {
+      for (const [index, block] of [...m.blocks]) visit(index, block);
+    }
+    return freed;
+  }
+
   // ---- internals ----
 
   private validate(path: string): string {
+    if (typeof path !== 'string') {
+      throw new KernelError('EINVAL', `path ${describeValue(path)} is not a string`);
+    }
     if (!path.startsWith('/')) throw new KernelError('EINVAL', `path ${path} is not absolute`);
     if (path === '/') return path;
     for (const part of path.slice(1).split('/')) {
@@ -368,9 +553,12 @@ export class Vfs {
   }
 
   private own(inode: Inode): MutableInode {
-    const m = this.live.get(inode.ino);
+    const ino = typeof inode === 'object' && inode !== null ? inode.ino : undefined;
+    const m = typeof ino === 'number' ? this.live.get(ino) : undefined;
     if (m === undefined || m !== inode) {
-      throw new KernelBug(`Vfs: inode ${inode.ino} is not a live inode of this file system`);
+      throw new KernelBug(
+        `Vfs: inode ${typeof ino === 'number' ? ino : describeValue(inode)} is not a live inode of this file system`,
+      );
     }
     return m;
   }
@@ -378,8 +566,8 @@ export class Vfs {
   private maybeEvict(m: MutableInode): void {
     if (m.nlink > 0 || m.opens > 0) return;
     this.cacheHooks?.evict(m);
-    for (const block of m.blocks) if (block !== HOLE) this.freeBlock(block);
-    m.blocks = [];
+    for (const block of m.blocks.values()) this.freeBlock(block);
+    m.blocks.clear();
     this.live.delete(m.ino);
   }
 
@@ -396,8 +584,14 @@ export class Vfs {
   }
 
   private checkSize(size: number): void {
-    if (!Number.isSafeInteger(size) || size < 0) {
+    if (!Number.isInteger(size) || size < 0) {
       throw new KernelError('EINVAL', `file size ${size} is not a non-negative integer`);
+    }
+    if (size > this.maxBytes) {
+      throw new KernelError(
+        'EFBIG',
+        `file size ${size} is past the file system's limit of ${this.maxBytes} bytes`,
+      );
     }
   }
 

@@ -16,6 +16,7 @@ import { PG } from '../../page/page-flags.js';
 import type { KmemCache } from '../../slab/kmem-cache.js';
 import { SLAB_RECLAIM_ACCOUNT } from '../../slab/slab-flags.js';
 import { existingPageCache } from '../fs/page-cache.js';
+import { commitLimitPages, committedPages } from '../overcommit.js';
 import {
   LRU_ACTIVE_ANON,
   LRU_ACTIVE_FILE,
@@ -26,12 +27,9 @@ import {
   NR_LRU_LISTS,
 } from '../reclaim/lru.js';
 import type { SwapSystem } from '../reclaim/swap.js';
+import { vmTunables } from '../syscalls/vma-ops.js';
 import type { VmSystem } from '../vm-system.js';
-import { VM_ACCOUNT } from '../vma.js';
 import { type MeminfoValues, siMemAvailable, totalReservePages } from './meminfo.js';
-
-/** `sysctl_overcommit_ratio`'s default. */
-const OVERCOMMIT_RATIO = 50;
 
 /** What the statistics are read from. */
 export interface MemStatsSources {
@@ -70,16 +68,20 @@ export function memStats(src: MemStatsSources): MemStats {
   const lru = vm.lru;
   let anonMapped = 0;
   let fileMapped = 0;
-  let mlocked = 0;
-  for (let l = 0; l < NR_LRU_LISTS; l++) {
+  for (let l = 0; l < LRU_UNEVICTABLE; l++) {
     for (let pfn = lru.head[l] as number; pfn !== -1; pfn = m.next[pfn] as number) {
       if ((m.mapcount[pfn] as number) > 0) {
         if (m.testFlag(pfn, PG.anon)) anonMapped++;
         else fileMapped++;
       }
-      if (m.testFlag(pfn, PG.mlocked)) mlocked++;
     }
   }
+  // The unevictable list is a count, not a chain: its pages are mlocked,
+  // so mapped (checkInvariants holds that), anonymous or not by PG_anon.
+  const unevictable = lru.size[LRU_UNEVICTABLE] as number;
+  anonMapped += lru.unevictableAnon;
+  fileMapped += unevictable - lru.unevictableAnon;
+  const mlocked = vm.mlock.total;
   let shmem = 0;
   for (const obj of vm.shmemObjects.values()) shmem += obj.pages.size;
   const cache = vm.vfs === null ? null : existingPageCache(vm.vfs);
@@ -92,14 +94,8 @@ export function memStats(src: MemStatsSources): MemStats {
     else slabUnreclaimable += pages;
   }
   let pageTables = vm.initMm.counters.pgtables;
-  let committed = 0;
-  const pageSize = vm.arch.pageSize;
-  for (const mm of vm.addressSpaces) {
-    pageTables += mm.counters.pgtables;
-    for (const vma of mm.vmas.all()) {
-      if ((vma.flags & VM_ACCOUNT) !== 0) committed += (vma.end - vma.start) / pageSize;
-    }
-  }
+  for (const mm of vm.addressSpaces) pageTables += mm.counters.pgtables;
+  const committed = committedPages(vm);
   let totalram = 0;
   let highTotal = 0;
   let highFree = 0;
@@ -219,7 +215,7 @@ export function meminfoValues(src: MemStatsSources): MeminfoValues {
     nfsUnstable: 0,
     bounce: 0,
     writebackTmp: 0,
-    commitLimit: k(Math.floor((s.totalram * OVERCOMMIT_RATIO) / 100) + s.swapTotal),
+    commitLimit: k(commitLimitPages(vm, vmTunables(vm))),
     committedAs: k(s.committed),
     vmallocTotal: vmallocTotalKib(vm),
     vmallocUsed: 0,
@@ -299,6 +295,7 @@ export function pageStatSnapshot(src: MemStatsSources): PageStatSnapshot {
   return {
     node: (item) => (item.startsWith('nr_zone_') ? undefined : gauges.get(item)),
     zone: (zone: Zone, item: string) => {
+      if (item === 'nr_mlock') return src.vm.mlock.zoneMlocked[zone.index];
       const l = LRU_NAMES.findIndex((name) => item === `nr_zone_${name}`);
       return l < 0 ? undefined : lru.zoneLruSize(zone.index, l);
     },

@@ -42,7 +42,7 @@
 import { PG } from '../../page/page-flags.js';
 import { pageIsAnon } from '../page-kind.js';
 import type { Process } from '../process.js';
-import { PTE_ACCESSED, PTE_DIRTY } from '../pte.js';
+import { isGuardPte, isSwapPte, PTE_ACCESSED, PTE_DIRTY } from '../pte.js';
 import type { VmSystem } from '../vm-system.js';
 import type { Vma } from '../vma.js';
 import { VM_LOCKED } from '../vma.js';
@@ -112,7 +112,7 @@ function swapCounts(vm: VmSystem): Map<string, number> {
       p.mm.forEachPteSlot(vma.start, vma.end, (_va, slot) => {
         const lo = geo.readLo(slot);
         const hi = geo.readHi(slot);
-        if ((lo | hi) === 0 || geo.format.present(lo, hi)) return;
+        if (!isSwapPte(vm.arch, lo, hi)) return; // none, present, or a guard marker
         const key = `${lo}:${hi}`;
         counts.set(key, (counts.get(key) ?? 0) + 1);
       });
@@ -160,6 +160,7 @@ export function gatherSmapsStats(
     const hi = geo.readHi(slot);
     if ((lo | hi) === 0) return; // pte_none
     if (!geo.format.present(lo, hi)) {
+      if (isGuardPte(vm.arch, lo, hi)) return; // a guard marker: nothing resident or swapped
       // A swap entry.
       swaps.counts ??= swapCounts(vm);
       const count = swaps.counts.get(`${lo}:${hi}`) ?? 1;
@@ -239,7 +240,7 @@ function mnemonics(softDirty: boolean): readonly string[] {
     'gd', // VM_GROWSDOWN
     'um', // VM_UFFD_MISSING
     'pf', // VM_PFNMAP
-    '??', // unused
+    'gu', // VM_MAYBE_GUARD (6.18.y)
     'uw', // VM_UFFD_WP
     'lo', // VM_LOCKED
     'io', // VM_IO

@@ -21,8 +21,9 @@
  *
  * Memory lines come from the address space: VmPeak and VmHWM are the
  * larger of the high-water marks and the current values (`task_mem` reads
- * them so), VmSize is `total_vm`, VmRSS the three RSS counters, VmLck the
- * VM_LOCKED VMAs. Linux keeps `data_vm`, `exec_vm` and `stack_vm` as
+ * them so), VmSize is `total_vm`, VmRSS the three RSS counters, VmLck
+ * `locked_vm`: the VM_LOCKED VMAs, plus what a MREMAP_DONTUNMAP move of a
+ * locked mapping left counted (as Linux 6.18 does). Linux keeps `data_vm`, `exec_vm` and `stack_vm` as
  * running sums; mmsim sums the VMAs each time, by `vm_stat_account`'s
  * rules: data is private writable memory that is not a stack
  * (`is_data_mapping`), exec is executable memory neither writable nor a
@@ -42,13 +43,17 @@
  * without user shadow-stack support. Per-configuration choices:
  * `Mems_allowed` is as wide as MAX_NUMNODES (1024 nodes on x86_64 distro
  * kernels, 16 on arm64's default, 1 on i386 without NUMA), `SigQ`'s limit
- * is RLIMIT_SIGPENDING's default (half of `max_threads`, computed from
- * the managed memory and THREAD_SIZE as `set_max_threads` does).
+ * is the process's RLIMIT_SIGPENDING (by default half of `max_threads`,
+ * computed from the managed memory and THREAD_SIZE as `set_max_threads`
+ * does). The capability lines stay root's full set, although mmsim's
+ * processes lack CAP_IPC_LOCK and CAP_SYS_RESOURCE unless spawn grants
+ * them.
  *
  * An exited or killed process has no status file (its /proc directory is
  * gone), so only `R (running)` is ever printed.
  */
 import type { Process } from '../process.js';
+import { RLIMIT_SIGPENDING } from '../resource.js';
 import { VM_EXEC, VM_GROWSDOWN, VM_LOCKED, VM_SHARED, VM_WRITE } from '../vma.js';
 
 /** `VM_STACK`: VM_GROWSDOWN on every architecture mmsim models. */
@@ -83,6 +88,8 @@ export function vmStat(process: Process): VmStat {
     else if ((f & (VM_WRITE | VM_SHARED | VM_STACK)) === VM_WRITE) stat.data += pages;
     if ((f & VM_LOCKED) !== 0) stat.locked += pages;
   }
+  // What a MREMAP_DONTUNMAP move of a locked mapping left in locked_vm.
+  stat.locked += process.mm.lockedVmStale;
   return stat;
 }
 
@@ -171,22 +178,9 @@ function taskMem(process: Process): string {
   );
 }
 
-/** `THREAD_SIZE`: 8 KiB on i386, 16 KiB on x86_64, 16 KiB or the page size on arm64. */
-function threadSize(process: Process): number {
-  const arch = process.vm.arch;
-  if (arch.name === 'i386') return 8192;
-  if (arch.name === 'x86_64') return 16384;
-  return Math.max(16384, arch.pageSize);
-}
-
-/** RLIMIT_SIGPENDING's default: `max_threads / 2` (`set_max_threads`, `fork_init`). */
-function sigpendingLimit(process: Process): number {
-  const buddy = process.vm.buddy;
-  let managed = 0;
-  for (const zone of buddy.zones) managed += zone.managed;
-  const threads = Math.floor((managed * process.vm.arch.pageSize) / (threadSize(process) * 8));
-  const maxThreads = Math.min(Math.max(threads, 20), 0x3fffffff);
-  return Math.floor(maxThreads / 2);
+/** `task_sig`'s `rlimit(RLIMIT_SIGPENDING)`: unsigned, all ones when unlimited. */
+function sigpendingLimit(process: Process): string {
+  return process.rlimits.curBits(RLIMIT_SIGPENDING).toString();
 }
 
 /**

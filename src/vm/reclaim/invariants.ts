@@ -16,7 +16,7 @@
 import { KernelBug } from '../../page/errors.js';
 import { PG } from '../../page/page-flags.js';
 import { existingPageCache } from '../fs/page-cache.js';
-import { pteToSwapEntry } from '../pte.js';
+import { isGuardPte, pteToSwapEntry } from '../pte.js';
 import type { VmSystem } from '../vm-system.js';
 import type { SwapSystem } from './swap.js';
 
@@ -79,7 +79,7 @@ function checkSwap(vm: VmSystem, swap: SwapSystem | null, onLru: Set<number>): v
       mm.forEachPteSlot(vma.start, vma.end, (va, slot) => {
         const lo = vm.geo.readLo(slot);
         const hi = vm.geo.readHi(slot);
-        if ((lo | hi) === 0 || fmt.present(lo, hi)) return;
+        if ((lo | hi) === 0 || fmt.present(lo, hi) || isGuardPte(vm.arch, lo, hi)) return;
         if (swap === null) bug(`a PTE at ${va} holds a swap entry, but there is no swap`);
         const entry = pteToSwapEntry(vm.arch, lo, hi);
         if (entry.type !== swap.area.type) bug(`a PTE at ${va} holds swap type ${entry.type}`);

@@ -16,13 +16,21 @@
  * them: PG_unevictable, else PG_swapbacked (anon) or not (file), plus
  * PG_active. PG_lru says the page is on a list at all.
  *
- * The lists are doubly linked through the struct page `next`/`prev` fields
- * (the LRU link of mem-map.ts): `next` points at the older neighbour, `prev`
- * at the newer; the head is the newest page, the tail the oldest. Heads,
- * tails and sizes live in typed arrays, and so do the per-zone sizes
- * (`NR_ZONE_INACTIVE_ANON` and friends), so adding, deleting and rotating
- * cost a handful of array writes and no allocation. Linux keeps one lruvec
- * per node (per memory cgroup); mmsim has one node and no cgroups.
+ * The four evictable lists are doubly linked through the struct page
+ * `next`/`prev` fields (the LRU link of mem-map.ts): `next` points at the
+ * older neighbour, `prev` at the newer; the head is the newest page, the
+ * tail the oldest. Heads, tails and sizes live in typed arrays, and so do
+ * the per-zone sizes (`NR_ZONE_INACTIVE_ANON` and friends), so adding,
+ * deleting and rotating cost a handful of array writes and no allocation.
+ * Linux keeps one lruvec per node (per memory cgroup); mmsim has one node
+ * and no cgroups.
+ *
+ * The unevictable "list" is not a chain, as in Linux since 5.18
+ * (`lruvec_add_folio` only counts an unevictable folio): nothing scans it,
+ * so a page on it is only counted (its head and tail stay -1), its `next`
+ * is -1 and its `prev` holds its `mlock_count` (page-mlock.ts), the word
+ * Linux overlays on `folio->lru.prev`. The pages on it are found by their
+ * flags (`checkInvariants` scans mem_map for them).
  *
  * Linux 6.x without the multi-generational LRU (`CONFIG_LRU_GEN` off, the
  * classic two-list scheme of mm/vmscan.c).
@@ -83,6 +91,8 @@ export class LruLists {
   readonly size = new Int32Array(NR_LRU_LISTS);
   /** Pages on each list per zone: `zoneSize[zone * NR_LRU_LISTS + lru]` (`NR_ZONE_LRU_BASE + lru`). */
   readonly zoneSize: Int32Array;
+  /** How many of the unevictable pages are anonymous (PG_anon), for the page-state counts. */
+  private unevictableAnonPages = 0;
   private readonly m: MemMap;
 
   constructor(readonly buddy: BuddyAllocator) {
@@ -187,12 +197,14 @@ export class LruLists {
   }
 
   /**
-   * Moves a page on a list to the head of the same list (`lruvec_move_folio`, putback).
+   * Moves a page on a list to the head of the same list (`lruvec_move_folio`,
+   * putback). An unevictable page, on no chain, stays as it is.
    * @throws KernelBug if the page is on no list.
    */
   rotate(pfn: number): void {
     if (!this.onLru(pfn)) throw new KernelBug(`lru rotate: pfn ${pfn} is not on an LRU list`);
     const lru = this.lruOf(pfn);
+    if (lru === LRU_UNEVICTABLE) return;
     this.unlink(pfn, lru);
     this.link(pfn, lru, true);
   }
@@ -224,23 +236,31 @@ export class LruLists {
     return (this.size[LRU_INACTIVE_FILE] as number) + (this.size[LRU_ACTIVE_FILE] as number);
   }
 
+  /** Pages on the unevictable list that are anonymous (PG_anon); the rest are shmem or page cache. */
+  get unevictableAnon(): number {
+    return this.unevictableAnonPages;
+  }
+
   /** Pages of list `lru` in zone `zone`. */
   zoneLruSize(zone: number, lru: number): number {
     return this.zoneSize[zone * NR_LRU_LISTS + lru] as number;
   }
 
   /**
-   * Throws `KernelBug` naming the first broken invariant: each list is a
-   * well-formed chain whose pages have PG_lru and the flags of that list,
-   * its size and per-zone sizes agree with a recount, and no page is on two
-   * lists. `onList` receives every page found, so callers can check that
-   * nothing else claims them. Costs O(pages on the lists).
+   * Throws `KernelBug` naming the first broken invariant: each evictable
+   * list is a well-formed chain whose pages have PG_lru and the flags of
+   * that list, the unevictable pages (found by their flags) are linked to
+   * nothing, every size, per-zone size and the anonymous unevictable count
+   * agree with a recount, and no page is on two lists. `onList` receives
+   * every page found, so callers can check that nothing else claims them.
+   * Costs O(pages on the lists + frames).
    */
   checkInvariants(onList?: (pfn: number, lru: number) => void): void {
     const m = this.m;
     const seen = new Set<number>();
     const zoneCount = new Int32Array(this.zoneSize.length);
-    for (let lru = 0; lru < NR_LRU_LISTS; lru++) {
+    this.checkUnevictable(zoneCount, onList);
+    for (let lru = 0; lru < LRU_UNEVICTABLE; lru++) {
       const name = LRU_NAMES[lru] as string;
       let n = 0;
       let newer = -1;
@@ -275,6 +295,34 @@ export class LruLists {
     }
   }
 
+  /** The unevictable pages: PG_lru with the unevictable list's flags, on no chain. */
+  private checkUnevictable(
+    zoneCount: Int32Array,
+    onList: ((pfn: number, lru: number) => void) | undefined,
+  ): void {
+    const m = this.m;
+    if (this.head[LRU_UNEVICTABLE] !== -1 || this.tail[LRU_UNEVICTABLE] !== -1)
+      bug('the unevictable list has a head or a tail: it is not a chain');
+    let n = 0;
+    let anon = 0;
+    const want = BIT_LRU | BIT_UNEVICTABLE;
+    for (let pfn = 0; pfn < m.frames; pfn++) {
+      if (((m.flags[pfn] as number) & want) !== want) continue;
+      if ((m.refcount[pfn] as number) < 1) bug(`pfn ${pfn} is on the unevictable list but free`);
+      if (m.next[pfn] !== -1)
+        bug(`unevictable pfn ${pfn} links to ${m.next[pfn]}: the list is not a chain`);
+      const z = this.buddy.zoneOf(pfn).index * NR_LRU_LISTS + LRU_UNEVICTABLE;
+      zoneCount[z] = (zoneCount[z] as number) + 1;
+      if (m.testFlag(pfn, PG.anon)) anon++;
+      onList?.(pfn, LRU_UNEVICTABLE);
+      n++;
+    }
+    if (this.size[LRU_UNEVICTABLE] !== n)
+      bug(`unevictable list holds ${n} pages, its size says ${this.size[LRU_UNEVICTABLE]}`);
+    if (this.unevictableAnonPages !== anon)
+      bug(`${anon} unevictable pages are anonymous, the count says ${this.unevictableAnonPages}`);
+  }
+
   private checkOff(fn: string, pfn: number): number {
     if (this.onLru(pfn)) throw new KernelBug(`lru ${fn}: pfn ${pfn} is already on an LRU list`);
     if ((this.m.refcount[pfn] as number) < 1)
@@ -284,7 +332,12 @@ export class LruLists {
 
   private link(pfn: number, lru: number, atHead: boolean): void {
     const m = this.m;
-    if (atHead) {
+    if (lru === LRU_UNEVICTABLE) {
+      // Counted, not chained; `prev` is the mlock count, which starts at 0.
+      m.next[pfn] = -1;
+      m.prev[pfn] = 0;
+      if (((m.flags[pfn] as number) & (1 << PG.anon)) !== 0) this.unevictableAnonPages++;
+    } else if (atHead) {
       const old = this.head[lru] as number;
       m.prev[pfn] = -1;
       m.next[pfn] = old;
@@ -307,12 +360,16 @@ export class LruLists {
 
   private unlink(pfn: number, lru: number): void {
     const m = this.m;
-    const older = m.next[pfn] as number;
-    const newer = m.prev[pfn] as number;
-    if (newer === -1) this.head[lru] = older;
-    else m.next[newer] = older;
-    if (older === -1) this.tail[lru] = newer;
-    else m.prev[older] = newer;
+    if (lru === LRU_UNEVICTABLE) {
+      if (((m.flags[pfn] as number) & (1 << PG.anon)) !== 0) this.unevictableAnonPages--;
+    } else {
+      const older = m.next[pfn] as number;
+      const newer = m.prev[pfn] as number;
+      if (newer === -1) this.head[lru] = older;
+      else m.next[newer] = older;
+      if (older === -1) this.tail[lru] = newer;
+      else m.prev[older] = newer;
+    }
     m.next[pfn] = -1;
     m.prev[pfn] = -1;
     this.size[lru] = (this.size[lru] as number) - 1;

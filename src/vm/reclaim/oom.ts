@@ -17,6 +17,11 @@
  * marked, its allocation fails, and it is torn down on the way out of the
  * kernel.
  *
+ * Two sysctls apply (`vmTunables`): `vm.oom_dump_tasks` 0 leaves the task
+ * list out of the report, and `vm.oom_kill_allocating_task` makes the
+ * allocating process the victim without a scan when it may be killed
+ * (`Out of memory (oom_kill_allocating_task): Killed process ...`).
+ *
  * Linux panics when nothing can be killed; mmsim logs the same line and
  * lets the allocation fail, since a kernel-internal allocator returns
  * NULL rather than stopping the machine.
@@ -25,6 +30,7 @@ import type { Gfp } from '../../gfp/flags.js';
 import { formatGfp } from '../../gfp/format.js';
 import { LogLevel } from '../../page/kernel-log.js';
 import type { Process } from '../process.js';
+import { vmTunables } from '../syscalls/vma-ops.js';
 import type { VmSystem } from '../vm-system.js';
 
 /** `OOM_SCORE_ADJ_MIN`: never kill. */
@@ -74,9 +80,18 @@ export class OomKiller {
     const vm = this.vm;
     const log = vm.buddy.log;
     const total = this.totalPages();
-    let victim: Process | null = null;
+    const current = vm.current;
+    const tunables = vmTunables(vm);
+    // vm.oom_kill_allocating_task: the task that asked is the victim, without a scan, if it may be killed.
+    const allocating =
+      tunables.oomKillAllocatingTask !== 0 &&
+      current !== null &&
+      current.state === 'running' &&
+      !current.oomKilled &&
+      current.oomScoreAdj !== OOM_SCORE_ADJ_MIN;
+    let victim: Process | null = allocating ? current : null;
     let best = Number.NEGATIVE_INFINITY;
-    for (const p of vm.processes.values()) {
+    for (const p of allocating ? [] : vm.processes.values()) {
       // An earlier victim not yet torn down: wait for it (the "abort" of oom_evaluate_task).
       if (p.oomKilled) return false;
       const points = oomBadness(p, total);
@@ -84,12 +99,11 @@ export class OomKiller {
       best = points;
       victim = p;
     }
-    const current = vm.current;
     log.printk(
       LogLevel.WARNING,
       `${current?.name ?? vm.buddy.comm()} invoked oom-killer: gfp_mask=0x${gfp.toString(16)}(${formatGfp(gfp)}), order=${order}, oom_score_adj=${current?.oomScoreAdj ?? 0}`,
     );
-    this.dumpTasks();
+    if (tunables.oomDumpTasks !== 0) this.dumpTasks();
     if (victim === null) {
       log.printk(LogLevel.WARNING, 'Out of memory and no killable processes...');
       return false;
@@ -102,7 +116,7 @@ export class OomKiller {
     );
     log.printk(
       LogLevel.ERR,
-      `Out of memory: Killed process ${victim.pid} (${victim.name}) total-vm:${victim.mm.totalVm * kib}kB, anon-rss:${c.anon * kib}kB, file-rss:${c.file * kib}kB, shmem-rss:${c.shmem * kib}kB, UID:0 pgtables:${c.pgtables * kib}kB oom_score_adj:${victim.oomScoreAdj}`,
+      `${allocating ? 'Out of memory (oom_kill_allocating_task)' : 'Out of memory'}: Killed process ${victim.pid} (${victim.name}) total-vm:${victim.mm.totalVm * kib}kB, anon-rss:${c.anon * kib}kB, file-rss:${c.file * kib}kB, shmem-rss:${c.shmem * kib}kB, UID:0 pgtables:${c.pgtables * kib}kB oom_score_adj:${victim.oomScoreAdj}`,
     );
     vm.buddy.events.add(this.oomKillSlot, 1);
     victim.oomKilled = true;

@@ -18,7 +18,8 @@
  * Before any of that, `isBusy` finds pages that someone holds beyond their
  * mappings and their cache (a fault in progress pins what it copies), and
  * `checkReferences` reads and clears the PTE accessed bits, noticing
- * VM_LOCKED mappings, whose pages `cullMlocked` makes unevictable.
+ * VM_LOCKED mappings, whose pages `cullMlocked` makes unevictable (pages
+ * are mlocked as they are mapped, so that is only ever a repair).
  *
  * The visitors are allocated once: a page costs no JS allocation.
  */
@@ -64,6 +65,15 @@ export class ReferencedVisitor implements RmapVisitor {
       // The TLB entry goes too, so that the next access walks and sets the bit again.
       mm.setPte(slot, va, geo.format.pfn(lo, hi), flags & ~PTE_ACCESSED);
     }
+    return false;
+  }
+}
+
+/** Counts the PTEs of VM_LOCKED VMAs mapping a page. */
+class LockedCounter implements RmapVisitor {
+  count = 0;
+  visit(_mm: AddressSpace, vma: Vma): boolean {
+    if ((vma.flags & VM_LOCKED) !== 0) this.count++;
     return false;
   }
 }
@@ -124,6 +134,7 @@ export class Pageout {
   private readonly referenced: ReferencedVisitor;
   private readonly dirtyCheck: DirtyVisitor;
   private readonly unmapper: UnmapVisitor;
+  private readonly lockedCounter = new LockedCounter();
   private readonly pglazyfreedSlot: number;
 
   constructor(
@@ -148,9 +159,17 @@ export class Pageout {
     return r;
   }
 
-  /** A page mapped by a VM_LOCKED VMA goes to the unevictable list (`mlock_folio`). */
+  /**
+   * A page mapped by a VM_LOCKED VMA goes to the unevictable list, mlocked
+   * once for each locked mapping (`mlock_vma_folio` from
+   * `folio_referenced_one`, then the putback). mmsim mlocks pages as they
+   * are mapped, so reclaim meeting one is a repair, never the usual path.
+   */
   cullMlocked(pfn: number): void {
-    this.lru.move(pfn, (1 << PG.unevictable) | (1 << PG.mlocked), 1 << PG.active);
+    const c = this.lockedCounter;
+    c.count = 0;
+    rmapWalk(this.vm, pfn, c);
+    this.vm.mlock.cull(pfn, c.count);
   }
 
   /** Whether someone holds the page beyond its mappings and its cache. */

@@ -27,6 +27,7 @@
  * PTE (`shmem_writeout`), and read back on the next fault at that offset.
  */
 import { GFP_HIGHUSER_MOVABLE } from '../../gfp/flags.js';
+import { formatAddress } from '../../page/address.js';
 import { SegmentationFault } from '../../page/errors.js';
 import { PG } from '../../page/page-flags.js';
 import type { AddressSpace } from '../address-space.js';
@@ -84,7 +85,12 @@ export class SwapSystem implements SwapHooks {
     const area = this.area;
     const off = entry.offset;
     if (entry.type !== area.type || off < 1 || off > area.total || area.count(off) === 0) {
-      return new SegmentationFault('SIGBUS', 'BUS_ADRERR', va, `bad swap entry at ${va}`);
+      return new SegmentationFault(
+        'SIGBUS',
+        'BUS_ADRERR',
+        va,
+        `bad swap entry at ${formatAddress(va)}`,
+      );
     }
     const vm = this.vm;
     const m = vm.buddy.memMap;
@@ -113,6 +119,20 @@ export class SwapSystem implements SwapHooks {
     const writable = write && exclusive && (vma.flags & VM_WRITE) !== 0;
     mm.setPte(slot, va, pfn, pteFlagsFor(vma, writable));
     return 0;
+  }
+
+  /** Whether the page of `entry` is in the swap cache (`swap_cache_get_folio`, for mincore). */
+  inSwapCache(entry: SwapEntry): boolean {
+    const area = this.area;
+    const off = entry.offset;
+    if (entry.type !== area.type || off < 1 || off > area.total) return false;
+    return area.cacheLookup(off) >= 0;
+  }
+
+  /** Whether swapped-out offset `index` of `shared` is in the swap cache (mincore of shmem). */
+  shmemInSwapCache(shared: SharedAnon, index: number): boolean {
+    const slot = shared.swapped.get(index);
+    return slot !== undefined && this.inSwapCache({ type: this.area.type, offset: slot });
   }
 
   /** `swapin_readahead` (MADV_WILLNEED): the page of `entry` into the swap cache, unmapped. */

@@ -4,8 +4,8 @@
  *
  * `shrinkNode` is one pass at a priority: `getScanCount` decides how many
  * pages of each list to look at (`size >> priority`, split between anon and
- * file in the ratio swappiness 60 gives when both cost the same, file only
- * without swap), then the inactive lists are shrunk in batches of
+ * file in the ratio `vm.swappiness` (default 60) gives when both cost the
+ * same, file only without swap), then the inactive lists are shrunk in batches of
  * SWAP_CLUSTER_MAX and the active lists refill them when the inactive list
  * is low (`inactive_is_low`).
  *
@@ -35,6 +35,7 @@
  */
 import { GFP_KERNEL, type Gfp } from '../../gfp/flags.js';
 import { PG } from '../../page/page-flags.js';
+import { vmTunables } from '../syscalls/vma-ops.js';
 import type { VmSystem } from '../vm-system.js';
 import {
   LRU_ACTIVE_ANON,
@@ -52,7 +53,7 @@ import type { SwapSystem } from './swap.js';
 export const DEF_PRIORITY = 12;
 /** `SWAP_CLUSTER_MAX`: pages reclaimed per batch. */
 export const SWAP_CLUSTER_MAX = 32;
-/** `vm.swappiness`'s default. */
+/** `vm.swappiness`'s default (the live value is the sysctl, `vmTunables(vm).swappiness`). */
 export const SWAPPINESS = 60;
 
 /** `struct scan_control`: one reclaim invocation. */
@@ -172,8 +173,9 @@ export class Vmscan {
         anonShare = 1;
         fileShare = 0;
       } else {
-        anonShare = SWAPPINESS / 200;
-        fileShare = (200 - SWAPPINESS) / 200;
+        const swappiness = vmTunables(this.vm).swappiness; // vm.swappiness, 0..200
+        anonShare = swappiness / 200;
+        fileShare = (200 - swappiness) / 200;
       }
     }
     for (let l = LRU_INACTIVE_ANON; l <= LRU_ACTIVE_FILE; l++) {

@@ -60,10 +60,13 @@ import type { SwapStore } from './swap-store.js';
 
 /**
  * Swap types (areas) a machine can have: the 5-bit type field of a swap
- * PTE (`MAX_SWAPFILES_SHIFT`). Linux reserves the top few types for
- * migration, hwpoison and device-private entries; mmsim does not.
+ * PTE (`MAX_SWAPFILES_SHIFT`) less the types Linux reserves at the top.
+ * Linux reserves them for PTE markers, migration, hwpoison and
+ * device-private entries; mmsim models only the PTE marker type (type 31,
+ * `SWP_PTE_MARKER` in vm/pte.ts, which guard regions use), so 31 types
+ * remain.
  */
-export const MAX_SWAPFILES = 32;
+export const MAX_SWAPFILES = 31;
 
 /** Measures a mangled path in bytes, as `seq_file_path` returns its length. */
 const utf8 = new TextEncoder();

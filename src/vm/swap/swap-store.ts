@@ -32,6 +32,7 @@
  */
 import { KernelBug } from '../../page/errors.js';
 import type { PhysicalMemory } from '../../page/physical-memory.js';
+import { checkPageSize } from '../../page/validate.js';
 
 /**
  * Node's `fs` and `path`, looked up when a file store is made rather than
@@ -96,14 +97,7 @@ function checkGeometry(who: string, slots: number, pageSize: number): void {
   if (!Number.isInteger(slots) || slots < 1 || slots > MAX_SLOTS) {
     throw new KernelBug(`${who}: slots ${slots} is not an integer from 1 to ${MAX_SLOTS}`);
   }
-  if (
-    !Number.isInteger(pageSize) ||
-    pageSize < 4096 ||
-    pageSize > 65536 ||
-    (pageSize & (pageSize - 1)) !== 0
-  ) {
-    throw new KernelBug(`${who}: page size ${pageSize} is not a power of two from 4096 to 65536`);
-  }
+  checkPageSize(who, pageSize);
 }
 
 /** Validates one page transfer, before anything is read or written. */

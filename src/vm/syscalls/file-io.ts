@@ -11,17 +11,26 @@
  * copied (as Linux returns a short count). Every call returns the result
  * or -errno.
  *
- * Not modelled: EFBIG/RLIMIT_FSIZE, O_DIRECT, O_NONBLOCK, file locks.
+ * Offsets and counts go through fs/file-limits.ts first (`rw_verify_area`,
+ * `s_maxbytes`: EINVAL, EFBIG, short writes at the limit), exactly even
+ * past 2^53. Files are sparse (fs/vfs.ts): SEEK_DATA and SEEK_HOLE see
+ * their holes.
+ *
+ * Not modelled: RLIMIT_FSIZE, O_DIRECT, O_NONBLOCK, file locks.
  * Disk blocks are allocated at writeback, so a full disk shows as ENOSPC
  * from `PageCache.writeback`, not from write().
  */
 import { Errno } from '../../page/errno.js';
 import { KernelError, SegmentationFault } from '../../page/errors.js';
+import { rwVerifyArea, setPos, writeCheckLimits } from '../fs/file-limits.js';
 import { unmapFileFrom } from '../fs/file-mapping.js';
 import { canRead, canWrite, type OpenFile } from '../fs/file-table.js';
 import { type PageCache, pageCacheOf } from '../fs/page-cache.js';
-import { O_APPEND, SEEK_CUR, SEEK_END, SEEK_SET } from '../mman.js';
+import { seekDataHole } from '../fs/seek-hole.js';
+import { O_APPEND, SEEK_CUR, SEEK_DATA, SEEK_END, SEEK_HOLE, SEEK_SET } from '../mman.js';
 import type { Process } from '../process.js';
+import { accessOk } from '../uaccess.js';
+import { userReachableBytes } from '../user-reach.js';
 
 /** A KernelError or SegmentationFault as -errno; anything else is rethrown. */
 function toErrno(e: unknown): number {
@@ -32,11 +41,6 @@ function toErrno(e: unknown): number {
 
 function cacheOf(p: Process): PageCache {
   return pageCacheOf(p.files.vfs(), p.vm.buddy);
-}
-
-/** A count or offset a register can hold: a non-negative safe integer. */
-function isSize(n: number): boolean {
-  return Number.isSafeInteger(n) && n >= 0;
 }
 
 /** open(2): the new descriptor, or -errno. */
@@ -63,7 +67,13 @@ function fileRead(p: Process, file: OpenFile, buf: number, count: number, pos: n
   const cache = cacheOf(p);
   const inode = file.inode;
   const ps = p.vm.arch.pageSize;
-  const end = Math.min(pos + count, inode.size);
+  let end = Math.min(pos + count, inode.size);
+  if (end <= pos) return 0;
+  // Validate, then change: a buffer no copy can reach is EFAULT before the
+  // page cache is touched (Linux reads the page first); see user-reach.ts.
+  const reach = userReachableBytes(p.mm, buf, end - pos, true);
+  if (reach === 0) return -Errno.EFAULT;
+  end = pos + reach;
   let done = 0;
   let failure: unknown = null;
   while (pos + done < end && failure === null) {
@@ -130,11 +140,15 @@ function copyFromUser(p: Process, va: number, len: number): { bytes: Uint8Array;
 }
 
 /** Copies user `buf` into the file at `pos`; bytes written, or -errno. */
-function fileWrite(p: Process, file: OpenFile, buf: number, count: number, pos: number): number {
+function fileWrite(p: Process, file: OpenFile, buf: number, n: number, pos: number): number {
   const cache = cacheOf(p);
   const vfs = p.files.vfs();
   const inode = file.inode;
   const ps = p.vm.arch.pageSize;
+  // generic_perform_write faults the source in before it touches the page
+  // cache: nothing reachable is EFAULT with nothing changed (user-reach.ts).
+  const count = n === 0 ? 0 : userReachableBytes(p.mm, buf, n, false);
+  if (n > 0 && count === 0) return -Errno.EFAULT;
   let done = 0;
   let failure: unknown = null;
   while (done < count && failure === null) {
@@ -165,12 +179,56 @@ function badFd(): number {
   return -Errno.EBADF;
 }
 
+/**
+ * What `vfs_read`/`vfs_write` check of the buffer before anything else:
+ * values no register holds (EINVAL, mmsim's rule for a fraction, NaN or
+ * an infinity), then `access_ok(buf, count)` (EFAULT: a buffer reaching
+ * past user space, which any count of 2^63 or more, negative as
+ * `ssize_t`, does).
+ */
+function checkUserBuffer(p: Process, buf: number, count: number): number {
+  if (!Number.isInteger(buf) || !Number.isInteger(count)) return -Errno.EINVAL;
+  if (!accessOk(p, buf, count < 0 ? 2 ** 64 + count : count)) return -Errno.EFAULT;
+  return 0;
+}
+
+/** A `loff_t` argument of pread/pwrite: -EINVAL if it is negative (checked before the descriptor), else 0. */
+function checkPos(off: number): number {
+  return Number.isInteger(off) && off >= 0 && off < 2 ** 63 ? 0 : -Errno.EINVAL;
+}
+
+/** `vfs_read` after the descriptor checks: bytes read at `pos` (nothing at or past `s_maxbytes`), or -errno. */
+function vfsRead(p: Process, file: OpenFile, buf: number, count: number, pos: number): number {
+  const bad = checkUserBuffer(p, buf, count);
+  if (bad < 0) return bad;
+  const n = rwVerifyArea(pos, count, p.vm.arch.pageSize);
+  if (n < 0) return n;
+  const maxBytes = p.files.vfs().maxBytes;
+  if (n === 0 || pos >= maxBytes) return 0; // filemap_read
+  return fileRead(p, file, buf, Math.min(n, maxBytes - pos), pos);
+}
+
+/**
+ * `vfs_write` after the descriptor checks: bytes written at `pos` (the
+ * end of the file with O_APPEND: `generic_write_checks`), or -errno
+ * (EFBIG at or past `s_maxbytes`; a write running past it is cut short).
+ */
+function vfsWrite(p: Process, file: OpenFile, buf: number, count: number, pos: number): number {
+  const bad = checkUserBuffer(p, buf, count);
+  if (bad < 0) return bad;
+  let n = rwVerifyArea(pos, count, p.vm.arch.pageSize);
+  if (n <= 0) return n;
+  const at = (file.flags & O_APPEND) !== 0 ? file.inode.size : pos;
+  n = writeCheckLimits(at, n, p.files.vfs().maxBytes);
+  if (n < 0) return n;
+  return fileWrite(p, file, buf, n, at);
+}
+
 /** read(2): bytes read (0 at end of file), or -errno. */
 export function sysRead(p: Process, fd: number, buf: number, count: number): number {
   const file = p.files.get(fd);
   if (file === null || !canRead(file)) return badFd();
-  if (!isSize(count)) return -Errno.EINVAL;
-  const n = fileRead(p, file, buf, count, file.pos);
+  const n = vfsRead(p, file, buf, count, file.pos);
   if (n > 0) file.pos += n;
   return n;
 }
@@ -179,58 +237,75 @@ export function sysRead(p: Process, fd: number, buf: number, count: number): num
 export function sysWrite(p: Process, fd: number, buf: number, count: number): number {
   const file = p.files.get(fd);
   if (file === null || !canWrite(file)) return badFd();
-  if (!isSize(count)) return -Errno.EINVAL;
-  if ((file.flags & O_APPEND) !== 0) file.pos = file.inode.size;
-  const n = fileWrite(p, file, buf, count, file.pos);
-  if (n > 0) file.pos += n;
+  const start = (file.flags & O_APPEND) !== 0 ? file.inode.size : file.pos;
+  const n = vfsWrite(p, file, buf, count, file.pos);
+  if (n > 0) file.pos = start + n;
   return n;
 }
 
-/** pread(2): reads at `off` without moving the file position. */
+/**
+ * pread(2): reads at `off` without moving the file position. A negative
+ * `off` is EINVAL before the descriptor is looked at (`ksys_pread64`).
+ */
 export function sysPread(p: Process, fd: number, buf: number, count: number, off: number): number {
+  const bad = checkPos(off);
+  if (bad < 0) return bad;
   const file = p.files.get(fd);
   if (file === null || !canRead(file)) return badFd();
-  if (!isSize(count) || !isSize(off)) return -Errno.EINVAL;
-  return fileRead(p, file, buf, count, off);
+  return vfsRead(p, file, buf, count, off);
 }
 
 /**
  * pwrite(2): writes at `off` without moving the file position. As on Linux
  * (pwrite(2), BUGS), a file opened with O_APPEND is written at its end
- * whatever `off` says.
+ * whatever `off` says (once `off` itself passed the checks).
  */
 export function sysPwrite(p: Process, fd: number, buf: number, count: number, off: number): number {
+  const bad = checkPos(off);
+  if (bad < 0) return bad;
   const file = p.files.get(fd);
   if (file === null || !canWrite(file)) return badFd();
-  if (!isSize(count) || !isSize(off)) return -Errno.EINVAL;
-  const at = (file.flags & O_APPEND) !== 0 ? file.inode.size : off;
-  return fileWrite(p, file, buf, count, at);
-}
-
-/** lseek(2): the new file position, or -errno (EINVAL for a bad whence or a negative result). */
-export function sysLseek(p: Process, fd: number, off: number, whence: number): number {
-  const file = p.files.get(fd);
-  if (file === null) return badFd();
-  if (!Number.isSafeInteger(off)) return -Errno.EINVAL;
-  let base: number;
-  if (whence === SEEK_SET) base = 0;
-  else if (whence === SEEK_CUR) base = file.pos;
-  else if (whence === SEEK_END) base = file.inode.size;
-  else return -Errno.EINVAL;
-  const pos = base + off;
-  if (!isSize(pos)) return -Errno.EINVAL;
-  file.pos = pos;
-  return pos;
+  return vfsWrite(p, file, buf, count, off);
 }
 
 /**
- * ftruncate(2): sets the size to `len`; 0 or -errno (EBADF for a bad
- * descriptor, EINVAL for a negative length or a file not open for writing).
+ * lseek(2): the new file position, or -errno: EINVAL for an unknown
+ * `whence` or a result below 0 or past the file system's `s_maxbytes`
+ * (`vfs_setpos`); SEEK_DATA and SEEK_HOLE find the next data or hole of a
+ * sparse file (ENXIO at or past end of file).
  */
-export function sysFtruncate(p: Process, fd: number, len: number): number {
+export function sysLseek(p: Process, fd: number, off: number, whence: number): number {
   const file = p.files.get(fd);
   if (file === null) return badFd();
-  if (!isSize(len) || !canWrite(file)) return -Errno.EINVAL;
+  if (!Number.isInteger(off) || off < -(2 ** 63) || off >= 2 ** 63) return -Errno.EINVAL;
+  const maxBytes = p.files.vfs().maxBytes;
+  let pos: number;
+  if (whence === SEEK_SET) pos = off;
+  else if (whence === SEEK_CUR) {
+    if (off === 0) return file.pos;
+    pos = file.pos + off;
+  } else if (whence === SEEK_END) pos = file.inode.size + off;
+  else if (whence === SEEK_DATA || whence === SEEK_HOLE) {
+    pos = seekDataHole(file.inode, off, whence === SEEK_HOLE, cacheOf(p));
+    if (pos < 0) return pos;
+  } else return -Errno.EINVAL;
+  const r = setPos(pos, maxBytes);
+  if (r >= 0) file.pos = r;
+  return r;
+}
+
+/**
+ * ftruncate(2): sets the size to `len`; 0 or -errno, in `do_sys_ftruncate`'s
+ * order: EINVAL for a negative length (before the descriptor is looked
+ * at), EBADF for a bad descriptor, EINVAL for a file not open for writing,
+ * EFBIG past the file system's `s_maxbytes`.
+ */
+export function sysFtruncate(p: Process, fd: number, len: number): number {
+  if (!Number.isInteger(len) || len < 0 || len >= 2 ** 63) return -Errno.EINVAL;
+  const file = p.files.get(fd);
+  if (file === null) return badFd();
+  if (!canWrite(file)) return -Errno.EINVAL;
+  if (len > p.files.vfs().maxBytes) return -Errno.EFBIG; // inode_newsize_ok
   try {
     unmapFileFrom(p.vm, file.inode, Math.ceil(len / p.vm.arch.pageSize));
     cacheOf(p).truncate(file.inode, len);

@@ -25,11 +25,22 @@ import {
   sysWrite,
 } from './file-io.js';
 import { sysMadvise } from './madvise.js';
+import { sysMincore } from './mincore.js';
+import { sysMlock, sysMlock2, sysMlockall, sysMunlock, sysMunlockall } from './mlock.js';
 import { sysMmap } from './mmap.js';
 import { sysMprotect } from './mprotect.js';
 import { sysMremap } from './mremap.js';
 import { sysMsync } from './msync.js';
 import { sysMunmap } from './munmap.js';
+import { sysGetrlimit, sysPrlimit64, sysSetrlimit } from './rlimit.js';
+import {
+  isSpecialPath,
+  specialFtruncate,
+  specialLseek,
+  specialOpen,
+  specialRead,
+  specialWrite,
+} from './special-io.js';
 
 export { BRK_VM_FLAGS, sysBrk } from './brk.js';
 export {
@@ -48,18 +59,41 @@ export {
   MADV_POPULATE_WRITE,
   sysMadvise,
 } from './madvise.js';
+export { sysMincore } from './mincore.js';
+export { sysMlock, sysMlock2, sysMlockall, sysMunlock, sysMunlockall } from './mlock.js';
 export { sysMmap, vmFlagsFromProt } from './mmap.js';
 export { changeProtection, sysMprotect } from './mprotect.js';
 export { MREMAP_DONTUNMAP, MREMAP_FIXED, MREMAP_MAYMOVE, sysMremap } from './mremap.js';
 export { sysMsync } from './msync.js';
 export { sysMunmap } from './munmap.js';
 export {
+  checkPrlimit,
+  doPrlimit,
+  type RlimitBits,
+  sysGetrlimit,
+  sysPrlimit64,
+  sysSetrlimit,
+} from './rlimit.js';
+export {
+  canDoMlock,
+  dataVm,
+  isDataMapping,
+  lockedVm,
+  mayExpandVm,
+  mlockFutureOk,
+} from './vm-limits.js';
+export {
   DEFAULT_MAX_MAP_COUNT,
   DEFAULT_MEMLOCK_LIMIT,
   DEFAULT_MMAP_MIN_ADDR,
+  DEFAULT_PAGE_CLUSTER,
+  DEFAULT_SWAPPINESS,
   getUnmappedArea,
   MAP_32BIT,
   modifyVmaFlags,
+  OVERCOMMIT_ALWAYS,
+  OVERCOMMIT_GUESS,
+  OVERCOMMIT_NEVER,
   STACK_GUARD_GAP_PAGES,
   splitVma,
   unmapRange,
@@ -127,6 +161,30 @@ export class Syscalls {
     }
   }
 
+  /**
+   * mincore(2): writes one byte per page of `[addr, addr + len)` to user
+   * memory at `vec`, 1 for a page in RAM (for a file mapping: in the page
+   * cache; for a swapped page: in the swap cache) and 0 otherwise; 0 or
+   * -errno (EINVAL for an unaligned `addr`, ENOMEM for a range outside
+   * user space or with an unmapped page, after writing the bytes of the
+   * mapped pages before it; EFAULT for a bad `vec`).
+   *
+   * @example
+   * ```ts
+   * const va = p.sys.mmap(0, 2 * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+   * p.store8(va, 1);
+   * p.sys.mincore(va, 2 * 4096, vec); // 0; p.read(vec, 2) is [1, 0]
+   * ```
+   */
+  mincore(addr: number, len: number, vec: number): number {
+    const prev = this.process.enterKernel('mincore');
+    try {
+      return sysMincore(this.process, addr, len, vec);
+    } finally {
+      this.process.vm.leaveKernel(prev);
+    }
+  }
+
   /** mprotect(2): sets the protection of `[addr, addr + len)`; 0 or -errno. */
   mprotect(addr: number, len: number, prot: number): number {
     const prev = this.process.enterKernel('mprotect');
@@ -161,10 +219,175 @@ export class Syscalls {
     }
   }
 
+  /**
+   * mlock(2): locks the pages of `[addr, addr + len)` (widened to whole
+   * pages) in memory and faults them in; 0 or -errno: EPERM when
+   * RLIMIT_MEMLOCK is 0 and the process lacks CAP_IPC_LOCK, ENOMEM past
+   * RLIMIT_MEMLOCK or for an unmapped address in the range (or a PROT_NONE
+   * one, after locking it), EAGAIN when memory runs out while faulting in.
+   *
+   * @example
+   * ```ts
+   * const va = p.sys.mmap(0, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+   * p.sys.mlock(va, 8192); // 0: both pages resident and unevictable, VmLck 8 kB
+   * ```
+   */
+  mlock(addr: number, len: number): number {
+    const prev = this.process.enterKernel('mlock');
+    try {
+      return sysMlock(this.process, addr, len);
+    } finally {
+      this.process.vm.leaveKernel(prev);
+    }
+  }
+
+  /**
+   * mlock2(2): mlock with `flags` 0, or with MLOCK_ONFAULT lock the pages
+   * only as they fault in (nothing is faulted in now); EINVAL for other
+   * flags, otherwise as {@link Syscalls.mlock}.
+   *
+   * @example
+   * ```ts
+   * p.sys.mlock2(va, 8192, MLOCK_ONFAULT); // 0: VmFlags gain "lo lf"; Rss unchanged until touched
+   * ```
+   */
+  mlock2(addr: number, len: number, flags: number): number {
+    const prev = this.process.enterKernel('mlock2');
+    try {
+      return sysMlock2(this.process, addr, len, flags);
+    } finally {
+      this.process.vm.leaveKernel(prev);
+    }
+  }
+
+  /**
+   * munlock(2): unlocks the pages of `[addr, addr + len)`; 0, or ENOMEM for
+   * an unmapped address in the range. A page another locked mapping still
+   * maps stays locked.
+   *
+   * @example
+   * ```ts
+   * p.sys.munlock(va, 4096); // 0: the VMA splits in two, the first page is evictable again
+   * ```
+   */
+  munlock(addr: number, len: number): number {
+    const prev = this.process.enterKernel('munlock');
+    try {
+      return sysMunlock(this.process, addr, len);
+    } finally {
+      this.process.vm.leaveKernel(prev);
+    }
+  }
+
+  /**
+   * mlockall(2): MCL_CURRENT locks (and faults in) every mapping,
+   * MCL_FUTURE every later mmap and brk extension, MCL_ONFAULT with either
+   * locks pages only as they fault in; 0 or -errno (EINVAL for bad flags,
+   * EPERM as for mlock, ENOMEM when MCL_CURRENT and the address space is
+   * larger than RLIMIT_MEMLOCK).
+   *
+   * @example
+   * ```ts
+   * p.sys.mlockall(MCL_CURRENT | MCL_FUTURE); // 0 (with RLIMIT_MEMLOCK above VmSize, or capIpcLock)
+   * ```
+   */
+  mlockall(flags: number): number {
+    const prev = this.process.enterKernel('mlockall');
+    try {
+      return sysMlockall(this.process, flags);
+    } finally {
+      this.process.vm.leaveKernel(prev);
+    }
+  }
+
+  /**
+   * munlockall(2): unlocks every mapping and cancels MCL_FUTURE; always 0.
+   *
+   * @example
+   * ```ts
+   * p.sys.munlockall(); // 0: VmLck 0 kB
+   * ```
+   */
+  munlockall(): number {
+    const prev = this.process.enterKernel('munlockall');
+    try {
+      return sysMunlockall(this.process);
+    } finally {
+      this.process.vm.leaveKernel(prev);
+    }
+  }
+
+  /**
+   * getrlimit(2): writes `resource`'s limits to the `struct rlimit` at user
+   * address `rlim` (two `unsigned long`s: soft, hard; all ones for
+   * RLIM_INFINITY); 0, EINVAL for a resource of RLIM_NLIMITS or more,
+   * EFAULT for a bad pointer.
+   *
+   * @example
+   * ```ts
+   * const buf = p.mm.startStack - 64;
+   * p.sys.getrlimit(RLIMIT_STACK, buf); // 0
+   * p.load32(buf); // 8388608: 8 MiB soft limit (the hard limit, at buf + 8, is infinity)
+   * ```
+   */
+  getrlimit(resource: number, rlim: number): number {
+    const prev = this.process.enterKernel('getrlimit');
+    try {
+      return sysGetrlimit(this.process, resource, rlim);
+    } finally {
+      this.process.vm.leaveKernel(prev);
+    }
+  }
+
+  /**
+   * setrlimit(2): sets `resource`'s limits from the `struct rlimit` at user
+   * address `rlim`; 0 or -errno (EFAULT for a bad pointer, EINVAL for a bad
+   * resource or a soft limit above the hard one, EPERM to raise a hard
+   * limit without CAP_SYS_RESOURCE).
+   *
+   * @example
+   * ```ts
+   * const buf = p.mm.startStack - 64;
+   * p.store32(buf, 0); p.store32(buf + 4, 0); // rlim_cur = 0
+   * p.store32(buf + 8, 0); p.store32(buf + 12, 0); // rlim_max = 0
+   * p.sys.setrlimit(RLIMIT_MEMLOCK, buf); // 0: from now on mlock is EPERM
+   * ```
+   */
+  setrlimit(resource: number, rlim: number): number {
+    const prev = this.process.enterKernel('setrlimit');
+    try {
+      return sysSetrlimit(this.process, resource, rlim);
+    } finally {
+      this.process.vm.leaveKernel(prev);
+    }
+  }
+
+  /**
+   * prlimit64(2): for process `pid` (0: this one), reads `resource`'s limits
+   * into the `struct rlimit64` at `oldRlim` and sets them from the one at
+   * `newRlim` (two u64s each; either address may be 0 for none); 0 or
+   * -errno (ESRCH for no such process, and as setrlimit).
+   *
+   * @example
+   * ```ts
+   * const buf = p.mm.startStack - 64;
+   * p.sys.prlimit64(0, RLIMIT_AS, 0, buf); // 0: buf holds two all-ones u64s (unlimited)
+   * ```
+   */
+  prlimit64(pid: number, resource: number, newRlim: number, oldRlim: number): number {
+    const prev = this.process.enterKernel('prlimit64');
+    try {
+      return sysPrlimit64(this.process, pid, resource, newRlim, oldRlim);
+    } finally {
+      this.process.vm.leaveKernel(prev);
+    }
+  }
+
   /** open(2): opens (O_CREAT: creates) the file at `path`; the new descriptor, or -errno. */
   open(path: string, flags: number): number {
     const prev = this.process.enterKernel('open');
     try {
+      if (isSpecialPath(this.process, path)) return specialOpen(this.process, path, flags);
       return sysOpen(this.process, path, flags);
     } finally {
       this.process.vm.leaveKernel(prev);
@@ -194,6 +417,8 @@ export class Syscalls {
   read(fd: number, buf: number, count: number): number {
     const prev = this.process.enterKernel('read');
     try {
+      const special = this.process.files.special(fd);
+      if (special !== null) return specialRead(this.process, special, buf, count, null);
       return sysRead(this.process, fd, buf, count);
     } finally {
       this.process.vm.leaveKernel(prev);
@@ -204,6 +429,8 @@ export class Syscalls {
   write(fd: number, buf: number, count: number): number {
     const prev = this.process.enterKernel('write');
     try {
+      const special = this.process.files.special(fd);
+      if (special !== null) return specialWrite(this.process, special, buf, count, null);
       return sysWrite(this.process, fd, buf, count);
     } finally {
       this.process.vm.leaveKernel(prev);
@@ -214,6 +441,8 @@ export class Syscalls {
   pread(fd: number, buf: number, count: number, off: number): number {
     const prev = this.process.enterKernel('pread');
     try {
+      const special = this.process.files.special(fd);
+      if (special !== null) return specialRead(this.process, special, buf, count, off);
       return sysPread(this.process, fd, buf, count, off);
     } finally {
       this.process.vm.leaveKernel(prev);
@@ -224,6 +453,8 @@ export class Syscalls {
   pwrite(fd: number, buf: number, count: number, off: number): number {
     const prev = this.process.enterKernel('pwrite');
     try {
+      const special = this.process.files.special(fd);
+      if (special !== null) return specialWrite(this.process, special, buf, count, off);
       return sysPwrite(this.process, fd, buf, count, off);
     } finally {
       this.process.vm.leaveKernel(prev);
@@ -234,6 +465,8 @@ export class Syscalls {
   lseek(fd: number, off: number, whence: number): number {
     const prev = this.process.enterKernel('lseek');
     try {
+      const special = this.process.files.special(fd);
+      if (special !== null) return specialLseek(special, off, whence);
       return sysLseek(this.process, fd, off, whence);
     } finally {
       this.process.vm.leaveKernel(prev);
@@ -244,6 +477,8 @@ export class Syscalls {
   ftruncate(fd: number, len: number): number {
     const prev = this.process.enterKernel('ftruncate');
     try {
+      const special = this.process.files.special(fd);
+      if (special !== null) return specialFtruncate(special, len);
       return sysFtruncate(this.process, fd, len);
     } finally {
       this.process.vm.leaveKernel(prev);

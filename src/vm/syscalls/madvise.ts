@@ -11,13 +11,17 @@
  * the VMAs before it already advised, as Linux does.
  *
  * - MADV_NORMAL, MADV_RANDOM, MADV_SEQUENTIAL set or clear VM_RAND_READ and
- *   VM_SEQ_READ; MADV_DONTFORK and MADV_DOFORK set or clear VM_DONTCOPY.
+ *   VM_SEQ_READ; MADV_DONTFORK and MADV_DOFORK set or clear VM_DONTCOPY;
+ *   MADV_WIPEONFORK sets VM_WIPEONFORK, on private anonymous memory only
+ *   (EINVAL for a file or shared mapping), and MADV_KEEPONFORK clears it
+ *   (any mapping): a fork's child then gets that range zero-filled.
  *   VMAs are split where the range cuts them and merged where they come to
  *   match a neighbour; running out of VMAs (`vm.max_map_count`) is EAGAIN.
  * - MADV_DONTNEED (and MADV_DONTNEED_LOCKED, which also accepts VM_LOCKED
  *   memory) unmaps the pages (`zap_page_range_single`): private anonymous
  *   memory reads back as zero afterwards; shared anonymous memory keeps its
- *   data, which its object holds. EINVAL on VM_LOCKED memory.
+ *   data, which its object holds. Guard markers stay. EINVAL on VM_LOCKED
+ *   memory.
  * - MADV_FREE, for private anonymous memory only (EINVAL otherwise): a
  *   swapped-out page is dropped at once (its swap slot freed); each resident
  *   page this mapping alone uses is marked lazily freeable
@@ -25,10 +29,12 @@
  *   loses PG_swapbacked, so that reclaim may drop it instead of swapping it
  *   out, unless it is written again first (which dirties the PTE). Until
  *   reclaim takes it the page keeps its data. The zero page and pages shared
- *   with another process (after fork) are left alone.
- * - MADV_REMOVE punches a hole in a shared anonymous object: the pages of
- *   the range are unmapped from every process mapping them and freed, and
- *   read back as zero. EINVAL for private memory, EINVAL on VM_LOCKED.
+ *   with another process (after fork) are left alone, and so are guard
+ *   markers.
+ * - MADV_REMOVE punches a hole in the file or shared anonymous object a
+ *   shared writable mapping maps (madvise-remove.ts).
+ * - MADV_GUARD_INSTALL and MADV_GUARD_REMOVE install and remove guard
+ *   regions in the page tables (madvise-guard.ts).
  * - MADV_WILLNEED reads ahead what is not in memory: a file's pages into
  *   the page cache, swapped-out anonymous pages into the swap cache
  *   (`swapin_readahead`), neither mapped; the next fault finds them there
@@ -45,8 +51,7 @@
  *
  * Not modelled, hence EINVAL as from a kernel built without them:
  * MADV_MERGEABLE/UNMERGEABLE (KSM), MADV_HUGEPAGE/NOHUGEPAGE/COLLAPSE (THP),
- * MADV_DONTDUMP/DODUMP, MADV_WIPEONFORK/KEEPONFORK, MADV_HWPOISON,
- * MADV_SOFT_OFFLINE, MADV_GUARD_INSTALL/REMOVE.
+ * MADV_DONTDUMP/DODUMP, MADV_HWPOISON, MADV_SOFT_OFFLINE.
  */
 
 import { PG } from '../../page/page-flags.js';
@@ -60,26 +65,31 @@ import {
   MADV_DONTFORK,
   MADV_DONTNEED,
   MADV_FREE,
+  MADV_GUARD_INSTALL,
+  MADV_GUARD_REMOVE,
+  MADV_KEEPONFORK,
   MADV_NORMAL,
   MADV_PAGEOUT,
   MADV_RANDOM,
   MADV_REMOVE,
   MADV_SEQUENTIAL,
   MADV_WILLNEED,
+  MADV_WIPEONFORK,
 } from '../mman.js';
-import { PTE_ACCESSED, PTE_DIRTY, PTE_PRESENT, pteToSwapEntry } from '../pte.js';
+import { isSwapPte, PTE_ACCESSED, PTE_DIRTY, PTE_PRESENT, pteToSwapEntry } from '../pte.js';
 import {
-  type SharedAnon,
   VM_DONTCOPY,
   VM_LOCKED,
-  VM_MAYWRITE,
   VM_RAND_READ,
   VM_READ,
   VM_SEQ_READ,
   VM_SHARED,
+  VM_WIPEONFORK,
   VM_WRITE,
   type Vma,
 } from '../vma.js';
+import { guardInstall, guardRemove } from './madvise-guard.js';
+import { madviseRemove } from './madvise-remove.js';
 import {
   err,
   faultInRange,
@@ -107,11 +117,15 @@ const SUPPORTED = new Set([
   MADV_REMOVE,
   MADV_DONTFORK,
   MADV_DOFORK,
+  MADV_WIPEONFORK,
+  MADV_KEEPONFORK,
   MADV_COLD,
   MADV_PAGEOUT,
   MADV_POPULATE_READ,
   MADV_POPULATE_WRITE,
   MADV_DONTNEED_LOCKED,
+  MADV_GUARD_INSTALL,
+  MADV_GUARD_REMOVE,
 ]);
 
 /** madvise(2): 0, or a negative errno. */
@@ -170,6 +184,10 @@ function adviseVma(mm: AddressSpace, vma: Vma, start: number, end: number, advic
   switch (advice) {
     case MADV_REMOVE:
       return madviseRemove(mm, vma, start, end);
+    case MADV_GUARD_INSTALL:
+      return guardInstall(mm, vma, start, end);
+    case MADV_GUARD_REMOVE:
+      return guardRemove(mm, vma, start, end);
     case MADV_WILLNEED: {
       // Files read ahead into the page cache; swapped-out anonymous pages into the swap cache.
       const file = fileMappingOf(vma);
@@ -211,6 +229,14 @@ function adviseVma(mm: AddressSpace, vma: Vma, start: number, end: number, advic
     case MADV_DOFORK:
       newFlags &= ~VM_DONTCOPY;
       break;
+    case MADV_WIPEONFORK:
+      // Anonymous private memory only: the child could not be given a wiped file.
+      if (vma.backing.file !== null || (newFlags & VM_SHARED) !== 0) return err('EINVAL');
+      newFlags |= VM_WIPEONFORK;
+      break;
+    case MADV_KEEPONFORK:
+      newFlags &= ~VM_WIPEONFORK;
+      break;
   }
   const r = modifyVmaFlags(mm, vma, start, end, newFlags);
   // Running out of VMAs is a temporary shortage of kernel resources to madvise.
@@ -223,7 +249,7 @@ function readaheadSwap(mm: AddressSpace, vma: Vma, start: number, end: number): 
   mm.forEachPteSlot(start, end, (va, slot) => {
     const lo = vm.geo.readLo(slot);
     const hi = vm.geo.readHi(slot);
-    if ((lo | hi) === 0 || vm.geo.format.present(lo, hi)) return;
+    if (!isSwapPte(vm.arch, lo, hi)) return; // none, present, or a guard marker
     vm.swap.readahead(mm, vma, va, pteToSwapEntry(vm.arch, lo, hi));
   });
 }
@@ -248,7 +274,7 @@ function lazyFree(mm: AddressSpace, start: number, end: number): void {
     const lo = geo.readLo(slot);
     const hi = geo.readHi(slot);
     if (!fmt.present(lo, hi)) {
-      if (lo !== 0 || hi !== 0) {
+      if (isSwapPte(vm.arch, lo, hi)) {
         vm.swap.free(pteToSwapEntry(vm.arch, lo, hi));
         mm.counters.swap--;
         mm.clearPte(slot, va);
@@ -292,48 +318,6 @@ function deactivate(mm: AddressSpace, start: number, end: number): number[] {
     pages.push(pfn);
   });
   return pages;
-}
-
-/**
- * `madvise_remove` for shared anonymous memory (shmem's hole punch): the
- * object's pages of the range are unmapped from every mapping of the
- * object, in every process, and freed.
- */
-function madviseRemove(mm: AddressSpace, vma: Vma, start: number, end: number): number {
-  if ((vma.flags & VM_LOCKED) !== 0) return err('EINVAL');
-  const shared = vma.backing.shared;
-  if (shared === null) return err('EINVAL'); // no file (private anonymous memory)
-  if ((vma.flags & VM_SHARED) === 0 || (vma.flags & VM_MAYWRITE) === 0) return err('EACCES');
-  const page = mm.vm.arch.pageSize;
-  const first = vma.pgoff + (start - vma.start) / page;
-  const last = first + (end - start) / page;
-  punchHole(mm, shared, first, last);
-  return 0;
-}
-
-/** Unmaps page offsets `[first, last)` of `shared` everywhere, then frees the object's pages there. */
-function punchHole(mm: AddressSpace, shared: SharedAnon, first: number, last: number): void {
-  const vm = mm.vm;
-  const page = vm.arch.pageSize;
-  const spaces = new Set<AddressSpace>([mm]);
-  for (const p of vm.processes.values()) spaces.add(p.mm);
-  for (const space of spaces) {
-    for (const v of space.vmas.all()) {
-      if (v.backing.shared !== shared) continue;
-      const lo = Math.max(first, v.pgoff);
-      const hi = Math.min(last, v.pgoff + v.size / page);
-      if (lo >= hi) continue;
-      zapRange(space, v, v.start + (lo - v.pgoff) * page, v.start + (hi - v.pgoff) * page);
-    }
-  }
-  for (const [index, pfn] of [...shared.pages]) {
-    if (index < first || index >= last) continue;
-    shared.pages.delete(index);
-    vm.buddy.freePages(pfn, 0);
-  }
-  for (const index of [...shared.swapped.keys()]) {
-    if (index >= first && index < last) vm.swap.shmemFree(shared, index);
-  }
 }
 
 /**

@@ -8,12 +8,19 @@
  * (EBADF for a descriptor not open; EINVAL with MAP_HUGETLB), length 0 (EINVAL), length overflow (ENOMEM),
  * offset overflow on 32-bit (EOVERFLOW), the map count (ENOMEM), the
  * address (`get_unmapped_area`: ENOMEM, EINVAL, EPERM), MAP_FIXED_NOREPLACE
- * (EEXIST), RLIMIT_MEMLOCK (EAGAIN), the mapping type (EINVAL; for a file,
+ * (EEXIST), MAP_LOCKED with a RLIMIT_MEMLOCK of 0 and no CAP_IPC_LOCK
+ * (`can_do_mlock`: EPERM), a locked mapping (MAP_LOCKED or mlockall's
+ * MCL_FUTURE) past RLIMIT_MEMLOCK (EAGAIN), for a file a mapping that would end
+ * past `MAX_LFS_FILESIZE` (`file_mmap_ok`: EOVERFLOW, negative offsets
+ * included: -4096 is `pgoff` 2^52 - 1), the mapping type (EINVAL; for a file,
  * MAP_SHARED_VALIDATE with unknown flags: EOPNOTSUPP; MAP_SHARED with
  * PROT_WRITE on a file not open for writing, or any mapping of a file not
  * open for reading: EACCES), huge pages
- * (ENOMEM: none are reserved), MAP_FIXED's unmap (ENOMEM) and the
- * overcommit charge (ENOMEM). Only then does anything change.
+ * (ENOMEM: none are reserved), RLIMIT_AS and RLIMIT_DATA (`may_expand_vm`:
+ * ENOMEM, the pages MAP_FIXED replaces not counted), the overcommit charge
+ * (ENOMEM) and MAP_FIXED's unmap (ENOMEM). Only then does anything change.
+ * The VMA flags include `mm.defFlags` (VM_LOCKED after mlockall(MCL_FUTURE)),
+ * and a locked mapping is populated unless it locks on fault.
  *
  * Flags: the VMA gets VM_READ/WRITE/EXEC from `prot`, always
  * VM_MAYREAD|VM_MAYWRITE|VM_MAYEXEC (anonymous memory may become anything),
@@ -65,6 +72,7 @@ import {
   VM_WRITE,
   type VmaBacking,
 } from '../vma.js';
+import { canDoMlock, mappedPagesIn, mayExpandVm, mlockFutureOk } from './vm-limits.js';
 import {
   accountedPages,
   err,
@@ -72,8 +80,8 @@ import {
   getUnmappedArea,
   insertMapping,
   longBits,
-  mlockFutureOk,
   nextShmemId,
+  OVERCOMMIT_NEVER,
   pageAlign,
   populateRange,
   toIntBits,
@@ -106,6 +114,20 @@ const LEGACY_MAP_MASK =
   MAP_NONBLOCK |
   MAP_STACK |
   MAP_HUGETLB;
+
+/**
+ * `file_mmap_ok` for a regular file: the mapping must end at or below
+ * `MAX_LFS_FILESIZE` (`2^63 - 1` on 64-bit, `(PAGE_SIZE << 31) - 1` on
+ * 32-bit), so `pgoff + pages` must stay below `(MAX_LFS_FILESIZE + 1) /
+ * PAGE_SIZE` pages: `2^(63 - PAGE_SHIFT)` or `2^31`. Whole pages keep the
+ * comparison exact in doubles. A negative offset (`pgoff` of 2^51 and up
+ * on x86_64) always fails it.
+ */
+function fileMmapOk(mm: AddressSpace, pgoff: number, len: number): boolean {
+  const arch = mm.vm.arch;
+  const maxPages = arch.is64Bit ? 2 ** (63 - arch.pageShift) : 2 ** 31;
+  return pgoff + len / arch.pageSize < maxPages;
+}
 
 /** `calc_vm_prot_bits`: PROT_READ/WRITE/EXEC have the VM_* values. */
 export function vmFlagsFromProt(prot: number): number {
@@ -162,7 +184,8 @@ export function sysMmap(
   let file: OpenFile | null = null;
   if ((uflags & MAP_ANONYMOUS) === 0) {
     file = files?.get(ufd) ?? null;
-    if (file === null) return err('EBADF');
+    // A /proc file (a special file) has no mmap: ENODEV.
+    if (file === null) return err(files?.special(ufd) ? 'ENODEV' : 'EBADF');
     if ((uflags & MAP_HUGETLB) !== 0) return err('EINVAL');
   }
   return doMmap(mm, uaddr, ulen, uprot, uflags, pgoff, file, files);
@@ -198,6 +221,7 @@ function doMmap(
   let vmFlags = vmFlagsFromProt(prot) | VM_MAYREAD | VM_MAYWRITE | VM_MAYEXEC;
   if ((flags & MAP_GROWSDOWN) !== 0) vmFlags |= VM_GROWSDOWN;
   if ((flags & MAP_LOCKED) !== 0) vmFlags |= VM_LOCKED;
+  vmFlags |= mm.defFlags; // mlockall(MCL_FUTURE)
 
   const start = getUnmappedArea(mm, addr, len, flags, vmFlags);
   if (start < 0) return start;
@@ -205,10 +229,14 @@ function doMmap(
   if ((flags & MAP_FIXED_NOREPLACE) !== 0 && findVmaIntersection(mm, start, end) !== undefined) {
     return err('EEXIST');
   }
-  if ((vmFlags & VM_LOCKED) !== 0 && !mlockFutureOk(mm, len)) return err('EAGAIN');
+  // MAP_LOCKED needs can_do_mlock (EPERM with a RLIMIT_MEMLOCK of 0); any
+  // locked mapping, MCL_FUTURE's included, must fit RLIMIT_MEMLOCK.
+  if ((flags & MAP_LOCKED) !== 0 && !canDoMlock(mm)) return err('EPERM');
+  if (!mlockFutureOk(mm, vmFlags, len)) return err('EAGAIN');
 
   let pgoff: number;
   if (file !== null) {
+    if (!fileMmapOk(mm, pgoffArg, len)) return err('EOVERFLOW');
     // do_mmap's switch, whose cases fall through: MAP_SHARED_VALIDATE checks
     // the flags, then MAP_SHARED the write access, then both MAP_PRIVATE's.
     const type = flags & MAP_TYPE;
@@ -246,14 +274,23 @@ function doMmap(
   // Anonymous huge pages come from the hugetlb pool, which holds none
   // (vm.nr_hugepages is 0): the reservation fails.
   if ((flags & MAP_HUGETLB) !== 0) return err('ENOMEM');
-  if ((flags & MAP_NORESERVE) !== 0) vmFlags |= VM_NORESERVE;
+  // Strict overcommit ignores MAP_NORESERVE: every mapping is charged.
+  if ((flags & MAP_NORESERVE) !== 0 && tunables.overcommitMemory !== OVERCOMMIT_NEVER) {
+    vmFlags |= VM_NORESERVE;
+  }
 
-  // mmap_region: charge private writable memory, unmap what MAP_FIXED replaces.
+  // mmap_region: RLIMIT_AS and RLIMIT_DATA (counting what MAP_FIXED
+  // replaces as freed), charge private writable memory, unmap what MAP_FIXED replaces.
   const pages = len / page;
+  if (!mayExpandVm(mm, vmFlags, pages - mappedPagesIn(mm, start, end))) return err('ENOMEM');
   if ((vmFlags & (VM_NORESERVE | VM_SHARED | VM_WRITE)) === VM_WRITE) {
     const charged = pages - accountedPages(mm, start, end);
-    if (charged > 0 && !vmEnoughMemory(mm.vm, charged)) return err('ENOMEM');
+    if (charged > 0 && !vmEnoughMemory(mm.vm, charged, mm)) return err('ENOMEM');
     vmFlags |= VM_ACCOUNT;
+  }
+  // shmem_zero_setup -> shmem_acct_size: a shared anonymous object is charged whole.
+  if (file === null && (vmFlags & (VM_SHARED | VM_NORESERVE)) === VM_SHARED) {
+    if (!vmEnoughMemory(mm.vm, pages, mm)) return err('ENOMEM');
   }
   if ((flags & MAP_FIXED) !== 0) {
     const r = unmapRange(mm, start, end);

@@ -8,7 +8,8 @@
  * into unmapped space (ENOMEM), PROT_GROWSDOWN on a VMA that does not grow
  * down and PROT_GROWSUP anywhere (EINVAL: no architecture here grows up), a
  * permission the VMA may not take (EACCES: PROT_WRITE without VM_MAYWRITE,
- * and so on), the overcommit charge of memory becoming private writable
+ * and so on), memory becoming a data mapping past RLIMIT_DATA
+ * (`may_expand_vm`: ENOMEM), the overcommit charge of memory becoming private writable
  * (ENOMEM), and the map count when VMAs must be split (ENOMEM).
  *
  * Linux applies the change VMA by VMA and can leave the first VMAs changed
@@ -28,6 +29,8 @@
  * writable is charged and marked VM_ACCOUNT; private anonymous memory that
  * becomes read-only before any page was written gives the charge back.
  */
+
+import { checkPageRange } from '../../page/validate.js';
 import type { AddressSpace } from '../address-space.js';
 import { PROT_EXEC, PROT_GROWSDOWN, PROT_GROWSUP, PROT_READ, PROT_WRITE } from '../mman.js';
 import { PTE_ACCESSED, PTE_DIRTY, PTE_NX, PTE_PRESENT, PTE_USER, PTE_WRITE } from '../pte.js';
@@ -36,12 +39,14 @@ import {
   VM_EXEC,
   VM_GROWSDOWN,
   VM_LOCKED,
+  VM_LOCKONFAULT,
   VM_NORESERVE,
   VM_SHARED,
   VM_WRITE,
   type Vma,
 } from '../vma.js';
 import { vmFlagsFromProt } from './mmap.js';
+import { isDataMapping, mayExpandVm } from './vm-limits.js';
 import {
   err,
   faultInRange,
@@ -67,6 +72,7 @@ const PROT_SEM = 0x8;
  * flushes it from the TLBs.
  */
 export function changeProtection(mm: AddressSpace, vma: Vma, start: number, end: number): void {
+  checkPageRange('changeProtection', start, end, vma.start, vma.end, mm.vm.arch.pageSize);
   const geo = mm.vm.geo;
   const fmt = geo.format;
   const accessible = (vma.flags & VM_ACCESS_FLAGS) !== 0;
@@ -129,6 +135,7 @@ export function sysMprotect(mm: AddressSpace, addr: number, len: number, prot: n
   // Validate every VMA of the range before changing any.
   const pieces: Piece[] = [];
   let tmp = first.start;
+  let newData = 0; // pages the earlier pieces turn into data mappings
   for (const vma of mm.vmas.overlapping(start, end)) {
     if (vma.start !== tmp) return err('ENOMEM');
     const pieceStart = Math.max(start, vma.start);
@@ -139,8 +146,14 @@ export function sysMprotect(mm: AddressSpace, addr: number, len: number, prot: n
     if (newFlags === vma.flags) continue;
     const oldFlags = vma.flags;
     if ((newFlags & VM_WRITE) !== 0) {
+      // Check space limits when the area turns into data (RLIMIT_DATA).
+      const n = (pieceEnd - pieceStart) / page;
+      if (!mayExpandVm(mm, newFlags, n + newData) && mayExpandVm(mm, oldFlags, n + newData)) {
+        return err('ENOMEM');
+      }
+      if (isDataMapping(newFlags) && !isDataMapping(oldFlags)) newData += n;
       if ((oldFlags & (VM_ACCOUNT | VM_WRITE | VM_SHARED | VM_NORESERVE)) === 0) {
-        if (!vmEnoughMemory(mm.vm, (pieceEnd - pieceStart) / page)) return err('ENOMEM');
+        if (!vmEnoughMemory(mm.vm, (pieceEnd - pieceStart) / page, mm)) return err('ENOMEM');
         newFlags |= VM_ACCOUNT;
       }
     } else if (
@@ -176,7 +189,8 @@ export function sysMprotect(mm: AddressSpace, addr: number, len: number, prot: n
   for (const piece of pieces) {
     if (
       (piece.oldFlags & (VM_WRITE | VM_SHARED | VM_LOCKED)) === VM_LOCKED &&
-      (piece.newFlags & VM_WRITE) !== 0
+      (piece.newFlags & VM_WRITE) !== 0 &&
+      (piece.newFlags & VM_LOCKONFAULT) === 0 // populate_vma_page_range skips lock-on-fault
     ) {
       faultInRange(mm, piece.start, piece.end, true);
     }

@@ -15,22 +15,28 @@
  *   bottom-up fallback, honouring a free hint);
  * - prefaulting (`populate_vma_page_range`, `faultin_page_range`);
  * - the per-machine tunables Linux keeps in /proc/sys/vm
- *   (`max_map_count`, `mmap_min_addr`) and RLIMIT_MEMLOCK.
+ *   (`max_map_count`, `mmap_min_addr`, overcommit, swappiness, ...; the
+ *   table of them, with their ranges, is sysctl.ts), and
+ *   `__vm_enough_memory` (overcommit.ts).
  *
  * Invariants kept here: VMAs never overlap and are page aligned; a
  * `SharedAnon` object's `users` is the number of VMAs (in every address
  * space) that reference it, so a split adds one and a merge or an unmap
  * removes one; `mm.totalVm` is the number of pages the VMAs cover. Two
- * VMAs merge only when they are adjacent, have the same flags, name and
- * backing object, and contiguous page offsets (`is_mergeable_vma` and
- * `can_vma_merge_before/after`).
+ * VMAs merge only when they are adjacent, have the same flags (but for the
+ * sticky ones, VM_MAYBE_GUARD, which the merged VMA keeps if either had
+ * them), name and backing object, and contiguous page offsets
+ * (`is_mergeable_vma` and `can_vma_merge_before/after`). A flag change
+ * never clears a sticky flag.
  */
 import { Errno } from '../../page/errno.js';
-import { KernelError } from '../../page/errors.js';
+import { KernelBug, KernelError } from '../../page/errors.js';
+import { checkPageRange, describeValue } from '../../page/validate.js';
 import type { AddressSpace } from '../address-space.js';
 import { getVmaFile, putVmaFile, syncOnUnmap } from '../fs/file-mapping.js';
 import { releaseShared, zapRange } from '../mm-ops.js';
 import { MAP_FIXED } from '../mman.js';
+import { totalramPages, vmEnoughMemoryFor } from '../overcommit.js';
 import { PTE_USER, PTE_WRITE } from '../pte.js';
 import type { VmSystem } from '../vm-system.js';
 import {
@@ -38,9 +44,10 @@ import {
   VM_ACCOUNT,
   VM_EXEC,
   VM_GROWSDOWN,
-  VM_LOCKED,
+  VM_LOCKONFAULT,
   VM_READ,
   VM_SHARED,
+  VM_STICKY,
   VM_WRITE,
   Vma,
   type VmaBacking,
@@ -52,7 +59,7 @@ export const DEFAULT_MAX_MAP_COUNT = 65530;
 export const DEFAULT_MMAP_MIN_ADDR = 65536;
 /** `stack_guard_gap`: 256 pages kept free below a VM_GROWSDOWN mapping. */
 export const STACK_GUARD_GAP_PAGES = 256;
-/** RLIMIT_MEMLOCK's default since Linux 5.16 (`MLOCK_LIMIT`): 8 MiB. */
+/** RLIMIT_MEMLOCK's default since Linux 5.16 (`MLOCK_LIMIT`, the per-process limit in resource.ts): 8 MiB. */
 export const DEFAULT_MEMLOCK_LIMIT = 8 * 2 ** 20;
 /** `x86_64`'s MAP_32BIT window: `[1 GiB, 2 GiB)`. */
 const MAP_32BIT_BASE = 0x40000000;
@@ -62,18 +69,68 @@ const MAP_32BIT_END = 0x80000000;
 export const VM_ACCESS_FLAGS = VM_READ | VM_WRITE | VM_EXEC;
 
 /**
- * Tunables of one machine's VM, as `/proc/sys/vm` and the default rlimits
- * hold them. Processes in mmsim are unprivileged: they have neither
- * CAP_SYS_RAWIO (so `mmap_min_addr` applies) nor CAP_IPC_LOCK (so
- * `memlockLimit` applies).
+ * Tunables of one machine's VM, as `/proc/sys/vm` holds them. Processes in
+ * mmsim do not have CAP_SYS_RAWIO, so `mmap_min_addr` applies. (RLIMIT_MEMLOCK
+ * is a per-process resource limit: see resource.ts.) Change them through
+ * `k.sysctl` or `k.writeProc`, which validate as Linux does (sysctl.ts);
+ * a value assigned here directly is not checked.
  */
 export interface VmTunables {
   /** `vm.max_map_count`: the most VMAs an address space may have. */
   maxMapCount: number;
   /** `vm.mmap_min_addr`: the lowest address a mapping may start at. */
   mmapMinAddr: number;
-  /** RLIMIT_MEMLOCK in bytes: the most a process may lock (MAP_LOCKED). */
-  memlockLimit: number;
+  /** `vm.overcommit_memory`: 0 heuristic (`OVERCOMMIT_GUESS`), 1 always, 2 strict (`OVERCOMMIT_NEVER`). */
+  overcommitMemory: number;
+  /** `vm.overcommit_ratio`: the percentage of RAM in `CommitLimit` when `overcommitKbytes` is 0. */
+  overcommitRatio: number;
+  /** `vm.overcommit_kbytes`: when non-zero, `CommitLimit`'s RAM part in KiB (replaces the ratio). */
+  overcommitKbytes: number;
+  /** `vm.admin_reserve_kbytes`: kept back from processes without CAP_SYS_ADMIN under strict overcommit. */
+  adminReserveKbytes: number;
+  /** `vm.user_reserve_kbytes`: the most kept back from one process's own growth under strict overcommit. */
+  userReserveKbytes: number;
+  /** `vm.swappiness`: the anon share of reclaim scanning, out of 200 (file gets 200 - swappiness). */
+  swappiness: number;
+  /** `vm.page-cluster`: log2 of the swap readahead window (stored; mmsim does not read ahead on swap faults). */
+  pageCluster: number;
+  /** `vm.oom_dump_tasks`: the OOM report lists every task when non-zero. */
+  oomDumpTasks: number;
+  /** `vm.oom_kill_allocating_task`: when non-zero the OOM killer kills the allocating task if it can. */
+  oomKillAllocatingTask: number;
+}
+
+/** `OVERCOMMIT_GUESS`: refuse only a charge larger than all of RAM and swap. */
+export const OVERCOMMIT_GUESS = 0;
+/** `OVERCOMMIT_ALWAYS`: never refuse. */
+export const OVERCOMMIT_ALWAYS = 1;
+/** `OVERCOMMIT_NEVER`: strict accounting against `CommitLimit`. */
+export const OVERCOMMIT_NEVER = 2;
+/** `vm.swappiness`'s default. */
+export const DEFAULT_SWAPPINESS = 60;
+/** `vm.page-cluster`'s default (`swap_setup`: 3 on machines with more than 16 MiB). */
+export const DEFAULT_PAGE_CLUSTER = 3;
+
+/**
+ * The overcommit tunables at boot: ratio 50, no kbytes, and the two
+ * reserves `init_user_reserve` and `init_admin_reserve` take as a 32nd of
+ * the free memory, capped at 128 MiB and 8 MiB.
+ */
+function overcommitDefaults(vm: VmSystem): {
+  overcommitMemory: number;
+  overcommitRatio: number;
+  overcommitKbytes: number;
+  adminReserveKbytes: number;
+  userReserveKbytes: number;
+} {
+  const freeKbytes = (vm.buddy.nrFreePages() * vm.arch.pageSize) / 1024;
+  return {
+    overcommitMemory: OVERCOMMIT_GUESS,
+    overcommitRatio: 50,
+    overcommitKbytes: 0,
+    adminReserveKbytes: Math.min(Math.floor(freeKbytes / 32), 8192),
+    userReserveKbytes: Math.min(Math.floor(freeKbytes / 32), 131072),
+  };
 }
 
 interface VmState {
@@ -91,7 +148,12 @@ function stateOf(vm: VmSystem): VmState {
       tunables: {
         maxMapCount: DEFAULT_MAX_MAP_COUNT,
         mmapMinAddr: Math.max(DEFAULT_MMAP_MIN_ADDR, vm.arch.pageSize),
-        memlockLimit: DEFAULT_MEMLOCK_LIMIT,
+        ...overcommitDefaults(vm),
+        swappiness: DEFAULT_SWAPPINESS,
+        // swap_setup: machines under 16 MiB read ahead 4 pages, others 8.
+        pageCluster: totalramPages(vm) * vm.arch.pageSize < 16 * 2 ** 20 ? 2 : DEFAULT_PAGE_CLUSTER,
+        oomDumpTasks: 1,
+        oomKillAllocatingTask: 0,
       },
       nextShmemId: 1,
     };
@@ -169,32 +231,17 @@ export function findVmaIntersection(mm: AddressSpace, start: number, end: number
   return vma !== undefined && vma.start < end ? vma : undefined;
 }
 
-/** Pages of the VM_LOCKED VMAs (`mm->locked_vm`). */
-export function lockedPages(mm: AddressSpace): number {
-  let pages = 0;
-  for (const vma of mm.vmas.all()) {
-    if ((vma.flags & VM_LOCKED) !== 0) pages += vma.size / mm.vm.arch.pageSize;
-  }
-  return pages;
-}
-
-/** `mlock_future_ok`: whether locking `bytes` more stays within RLIMIT_MEMLOCK. */
-export function mlockFutureOk(mm: AddressSpace, bytes: number): boolean {
-  const page = mm.vm.arch.pageSize;
-  const limit = Math.floor(vmTunables(mm.vm).memlockLimit / page);
-  return lockedPages(mm) + bytes / page <= limit;
-}
-
 /**
- * `__vm_enough_memory` under the default heuristic overcommit
- * (`OVERCOMMIT_GUESS`): a charge fails only when it is larger than all of
- * RAM and swap together.
+ * `__vm_enough_memory` for a charge of `pages` by address space `mm`
+ * (`current->mm`; omit it for none): the policy `vm.overcommit_memory`
+ * chooses, see overcommit.ts. The caller refuses with ENOMEM when false.
  */
-export function vmEnoughMemory(vm: VmSystem, pages: number): boolean {
-  let totalram = 0;
-  for (const zone of vm.buddy.zones) totalram += zone.managed;
-  const totalSwap = vm.swap.totalSlots;
-  return pages <= totalram + totalSwap;
+export function vmEnoughMemory(
+  vm: VmSystem,
+  pages: number,
+  mm: AddressSpace | null = null,
+): boolean {
+  return vmEnoughMemoryFor(vm, pages, mm, vmTunables(vm));
 }
 
 /**
@@ -222,6 +269,14 @@ function sameBacking(a: VmaBacking, b: VmaBacking): boolean {
   return a.file === b.file && a.shared === b.shared;
 }
 
+/**
+ * `is_mergeable_vma`'s flag test: equal but for the sticky flags
+ * (`VM_IGNORE_MERGE`), which a merge keeps from either side.
+ */
+function sameMergeFlags(a: number, b: number): boolean {
+  return ((a ^ b) & ~VM_STICKY) === 0;
+}
+
 /** `can_vma_merge_after`: a range with these attributes, starting at `prev.end` with page offset `pgoff`, may join `prev`. */
 export function canMergeAfter(
   prev: Vma,
@@ -232,7 +287,7 @@ export function canMergeAfter(
   pageSize: number,
 ): boolean {
   return (
-    prev.flags === flags &&
+    sameMergeFlags(prev.flags, flags) &&
     prev.name === name &&
     sameBacking(prev.backing, backing) &&
     prev.pgoff + prev.size / pageSize === pgoff
@@ -248,7 +303,7 @@ function mergeableBefore(
   pgoffEnd: number,
 ): boolean {
   return (
-    next.flags === flags &&
+    sameMergeFlags(next.flags, flags) &&
     next.name === name &&
     sameBacking(next.backing, backing) &&
     next.pgoff === pgoffEnd
@@ -268,6 +323,8 @@ function dropVmaRef(mm: AddressSpace, vma: Vma): void {
  * has checked the map count.
  */
 export function splitVma(mm: AddressSpace, vma: Vma, addr: number): Vma {
+  const page = mm.vm.arch.pageSize;
+  checkPageRange('splitVma', addr, addr, vma.start + page, vma.end - page, page);
   const upper = vma.clone();
   upper.start = addr;
   upper.pgoff = vma.pgoff + (addr - vma.start) / mm.vm.arch.pageSize;
@@ -290,8 +347,13 @@ export function modifyVmaFlags(
   vma: Vma,
   start: number,
   end: number,
-  newFlags: number,
+  flags: number,
 ): Vma | number {
+  checkPageRange('modifyVmaFlags', start, end, vma.start, vma.end, mm.vm.arch.pageSize);
+  if (!Number.isInteger(flags))
+    throw new KernelBug(`modifyVmaFlags: flags ${describeValue(flags)} is not an integer`);
+  // Sticky flags cannot be taken away by a flag change.
+  const newFlags = flags | (vma.flags & VM_STICKY);
   if (newFlags === vma.flags) return vma;
   const page = mm.vm.arch.pageSize;
   const tree = mm.vmas;
@@ -313,6 +375,7 @@ export function modifyVmaFlags(
     tree.remove(vma);
     tree.remove(next);
     prev.end = next.end;
+    prev.flags |= (newFlags | next.flags) & VM_STICKY;
     dropVmaRef(mm, vma);
     dropVmaRef(mm, next);
     return prev;
@@ -327,9 +390,11 @@ export function modifyVmaFlags(
       vma.pgoff = pgoffEnd;
       prev.end = end;
     }
+    prev.flags |= newFlags & VM_STICKY;
     return prev;
   }
   if (right) {
+    next.flags |= newFlags & VM_STICKY;
     if (start === vma.start) {
       tree.remove(vma);
       next.start = start;
@@ -380,16 +445,19 @@ export function insertMapping(
   if (left && right) {
     tree.remove(after);
     before.end = after.end;
+    before.flags |= (flags | after.flags) & VM_STICKY;
     dropVmaRef(mm, after);
     return before;
   }
   if (left) {
     before.end = end;
+    before.flags |= flags & VM_STICKY;
     return before;
   }
   if (right) {
     after.start = start;
     after.pgoff = pgoff;
+    after.flags |= flags & VM_STICKY;
     return after;
   }
   const vma = new Vma(start, end, flags, pgoff, backing, name);
@@ -407,6 +475,7 @@ export function insertMapping(
  * `vm.max_map_count`.
  */
 export function unmapRange(mm: AddressSpace, start: number, end: number): number {
+  checkPageRange('unmapRange', start, end, 0, mm.taskSize, mm.vm.arch.pageSize);
   const tree = mm.vmas;
   const first = findVmaIntersection(mm, start, end);
   if (first === undefined) return 0;
@@ -420,7 +489,7 @@ export function unmapRange(mm: AddressSpace, start: number, end: number): number
   const page = mm.vm.arch.pageSize;
   mm.updateHiwater();
   for (const vma of victims) {
-    zapRange(mm, vma, vma.start, vma.end);
+    zapRange(mm, vma, vma.start, vma.end, true); // unmap_vmas drops guard markers too
     tree.remove(vma);
     syncOnUnmap(mm.vm, vma);
     dropVmaRef(mm, vma);
@@ -590,18 +659,19 @@ export function faultInRange(mm: AddressSpace, start: number, end: number, write
 
 /**
  * `populate_vma_page_range` over every VMA in `[start, end)` (`__mm_populate`,
- * errors ignored as mmap and mprotect ignore them): private writable memory
- * takes write faults (so copy-on-write is broken and each page gets its own
- * frame), other accessible memory read faults (anonymous private memory
- * then maps the zero page; shared memory its object's pages). PROT_NONE
- * memory is skipped.
+ * errors ignored as mmap, mremap, brk and mprotect ignore them: a VMA that
+ * fails is left where it failed and the next one is populated): private
+ * writable memory takes write faults (so copy-on-write is broken and each
+ * page gets its own frame), other accessible memory read faults (anonymous
+ * private memory then maps the zero page; shared memory its object's
+ * pages). PROT_NONE memory is skipped, and so is a VM_LOCKONFAULT VMA,
+ * whose pages are locked as they fault in.
  */
 export function populateRange(mm: AddressSpace, start: number, end: number): void {
   for (const vma of mm.vmas.overlapping(start, end)) {
-    if ((vma.flags & VM_ACCESS_FLAGS) === 0) continue;
+    if ((vma.flags & VM_ACCESS_FLAGS) === 0 || (vma.flags & VM_LOCKONFAULT) !== 0) continue;
     const write = (vma.flags & (VM_WRITE | VM_SHARED)) === VM_WRITE;
-    const r = faultInRange(mm, Math.max(start, vma.start), Math.min(end, vma.end), write);
-    if (r !== 0) return;
+    faultInRange(mm, Math.max(start, vma.start), Math.min(end, vma.end), write);
   }
 }
 
