@@ -9,7 +9,7 @@
  * Run it with `npx tsx examples/allocator-property.ts`.
  */
 import fc from 'fast-check';
-import { GFP_KERNEL, Kernel } from '../src/index.js';
+import { GFP_KERNEL, Kernel } from 'mmsim';
 
 class Chunks {
   private readonly pages = new Map<number, number[]>(); // pfn -> its free chunks

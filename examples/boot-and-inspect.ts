@@ -6,7 +6,7 @@
  *
  * Run it with `npx tsx examples/boot-and-inspect.ts`.
  */
-import { Kernel } from '../src/index.js';
+import { Kernel } from 'mmsim';
 
 // Every option is optional; these are the defaults except `cpus` and `seed`.
 const k = Kernel.boot({ arch: 'x86_64', memory: '64M', slab: 'slub', cpus: 2, seed: 1 });

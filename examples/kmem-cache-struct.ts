@@ -6,7 +6,7 @@
  *
  * Run it with `npx tsx examples/kmem-cache-struct.ts`.
  */
-import { GFP_KERNEL, Kernel, SLAB_HWCACHE_ALIGN } from '../src/index.js';
+import { GFP_KERNEL, Kernel, SLAB_HWCACHE_ALIGN } from 'mmsim';
 
 // struct point { u32 magic; u32 id; u16 x, y; char name[12]; }: 24 bytes, fields at offsets.
 const [MAGIC, ID, X, Y, NAME, SIZE] = [0, 4, 8, 10, 12, 24] as const;

@@ -6,7 +6,7 @@
  *
  * Run it with `npx tsx examples/map-file.ts`.
  */
-import { Kernel, MAP_SHARED, MS_SYNC, O_RDWR, PROT_READ, PROT_WRITE } from '../src/index.js';
+import { Kernel, MAP_SHARED, MS_SYNC, O_RDWR, PROT_READ, PROT_WRITE } from 'mmsim';
 
 const k = Kernel.boot({ memory: '16M' });
 const text = new TextEncoder();

@@ -8,7 +8,7 @@
  *
  * Run it with `npx tsx examples/os-toy.ts`.
  */
-import * as mm from '../src/index.js';
+import * as mm from 'mmsim';
 
 type Program = (p: mm.Process) => Generator<void, void, void>;
 const k = mm.Kernel.boot({ memory: '32M', cpus: 2 });

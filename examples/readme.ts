@@ -3,7 +3,7 @@
  * (test/readme.test.ts checks that the README shows exactly this code).
  */
 import { Kernel, GFP_KERNEL, GFP_DMA, __GFP_ZERO, formatGfp,
-         MAP_ANONYMOUS, MAP_PRIVATE, PROT_READ, PROT_WRITE } from '../src/index.js';
+         MAP_ANONYMOUS, MAP_PRIVATE, PROT_READ, PROT_WRITE } from 'mmsim';
 
 const k = Kernel.boot({ arch: 'x86_64', memory: '64M' });
 console.log(k.arch.name, k.PAGE_SIZE, k.memory.frames);   // x86_64 4096 16384

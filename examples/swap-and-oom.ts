@@ -15,7 +15,7 @@ import {
   MAP_PRIVATE,
   PROT_READ,
   PROT_WRITE,
-} from '../src/index.js';
+} from 'mmsim';
 
 const MiB = 2 ** 20;
 const vmstat = (k: Kernel, item: string): string | undefined =>

@@ -2,7 +2,7 @@
  * The README's memory-pressure example: a process twice the size of RAM
  * swaps, reads its data back, and a replacement policy runs over a trace.
  */
-import { Kernel, MAP_ANONYMOUS, MAP_PRIVATE, PROT_READ, PROT_WRITE, simulatePolicy } from '../src/index.js';
+import { Kernel, MAP_ANONYMOUS, MAP_PRIVATE, PROT_READ, PROT_WRITE, simulatePolicy } from 'mmsim';
 
 const k = Kernel.boot({ memory: '16M', swap: { size: '64M' } });
 const p = k.spawn({ name: 'big' });

@@ -6,7 +6,9 @@
 import { ARCH_NAMES, type ArchName, getArch } from './page/arch.js';
 import { KernelError } from './page/errors.js';
 import { MAX_MEMORY, MIN_MEMORY } from './page/physical-memory.js';
+import { describeValue } from './page/validate.js';
 import { SLAB_KINDS, type SlabKind } from './slab/slab-kind.js';
+import type { SlabFactory } from './slab/slab-layer.js';
 
 /** Fault injection, as Documentation/fault-injection describes its knobs. */
 export interface FaultInjection {
@@ -36,8 +38,13 @@ export interface BootOptions {
   readonly arch?: ArchName;
   /** Bytes of RAM, or a size such as `'64M'` or `'1G'` (default 64 MiB). */
   readonly memory?: number | string;
-  /** Slab allocator (default `'slub'`). */
-  readonly slab?: SlabKind;
+  /**
+   * Slab allocator (default `'slub'`): a built-in one by name, or a
+   * factory that builds your own over the machine's page allocator
+   * (a {@link SlabFactory} returning a `SlabLayer`; see `mmsim/testing`'s
+   * `checkSlabAllocatorConformance` to test it).
+   */
+  readonly slab?: SlabKind | SlabFactory;
   /** Swap area, or `false` for none (the default). */
   readonly swap?: false | SwapOptions;
   /** Number of CPUs, 1..64 (default 1). */
@@ -80,7 +87,10 @@ export interface BootConfig {
   readonly arch: ArchName;
   /** Bytes of RAM (a whole number of pages). */
   readonly memory: number;
-  readonly slab: SlabKind;
+  /** The slab allocator: a built-in one's name, or `'custom'` when a factory built it. */
+  readonly slab: SlabKind | 'custom';
+  /** The factory given as `slab`, or `null` for a built-in allocator. */
+  readonly slabFactory: SlabFactory | null;
   readonly swap: false | { readonly size: number; readonly file?: string };
   readonly cpus: number;
   readonly seed: number;
@@ -244,8 +254,12 @@ export function parseBootOptions(options: BootOptions = {}): BootConfig {
   }
 
   const slab = given<unknown>(options.slab, 'slub');
-  if (!isOneOf(slab, SLAB_KINDS))
-    throw invalid('slab', `${JSON.stringify(slab)} is not one of ${SLAB_KINDS.join(', ')}`);
+  const slabFactory = typeof slab === 'function' ? (slab as SlabFactory) : null;
+  if (slabFactory === null && !isOneOf(slab, SLAB_KINDS))
+    throw invalid(
+      'slab',
+      `${typeof slab === 'string' ? JSON.stringify(slab) : describeValue(slab)} is not one of ${SLAB_KINDS.join(', ')} or a factory function`,
+    );
 
   let swap: BootConfig['swap'] = false;
   if (options.swap !== undefined && options.swap !== false) {
@@ -282,7 +296,8 @@ export function parseBootOptions(options: BootOptions = {}): BootConfig {
   return {
     arch: archName,
     memory,
-    slab,
+    slab: slabFactory === null ? (slab as SlabKind) : 'custom',
+    slabFactory,
     swap,
     cpus,
     seed,

@@ -11,5 +11,6 @@ export * from './gfp/index.js';
 export { Kernel, MAX_ORDER } from './kernel.js';
 export * from './page/index.js';
 export * from './slab/index.js';
+export * from './trace/index.js';
 export * from './viz/index.js';
 export * from './vm/index.js';

@@ -39,15 +39,18 @@ import {
 } from './page/address.js';
 import { type Arch, getArch } from './page/arch.js';
 import { SimClock } from './page/clock.js';
-import { KernelBug } from './page/errors.js';
+import { KernelBug, KernelError } from './page/errors.js';
 import { KernelLog, LogLevel } from './page/kernel-log.js';
 import type { MemMap } from './page/mem-map.js';
 import { PhysicalMemory } from './page/physical-memory.js';
 import { checkByteArray, checkCount, checkStoreValue, describeValue } from './page/validate.js';
 import { VmEvents } from './page/vm-events.js';
 import { createSlabAllocator } from './slab/create.js';
+import { kcallocOn, kreallocOn, kzallocOn } from './slab/kmalloc-family.js';
 import type { KmemCache, KmemCacheOptions } from './slab/kmem-cache.js';
-import type { SlabAllocatorBase } from './slab/slab-common.js';
+import type { SlabAllocatorOptions } from './slab/slab-common.js';
+import type { SlabKind } from './slab/slab-kind.js';
+import { type SlabFactory, type SlabLayer, slabLayerProblem } from './slab/slab-layer.js';
 import { pageCacheHooks } from './vm/fs/coherence.js';
 import { SimDisk } from './vm/fs/disk.js';
 import { ext4MaxBytes, Vfs } from './vm/fs/vfs.js';
@@ -79,8 +82,8 @@ export class Kernel {
   readonly memory: PhysicalMemory;
   /** The page allocator. */
   readonly buddy: BuddyAllocator;
-  /** The slab allocator (`slab` boot option). */
-  readonly slab: SlabAllocatorBase;
+  /** The slab allocator (`slab` boot option): SLUB, SLAB, SLOB or one a factory built. */
+  readonly slab: SlabLayer;
   /** Virtual memory: address spaces, page tables, TLBs, processes. */
   readonly vm: VmSystem;
   /**
@@ -127,10 +130,14 @@ export class Kernel {
       // Warnings name the task that allocated, as `current->comm` does.
       comm: () => this.vm?.current?.name ?? 'swapper/0',
     });
-    this.slab = createSlabAllocator(config.slab, this.buddy, {
+    const slabOptions: SlabAllocatorOptions = {
       failslab: config.failslab,
       slubDebug: config.slubDebug,
-    });
+    };
+    this.slab =
+      config.slabFactory === null
+        ? createSlabAllocator(config.slab as SlabKind, this.buddy, slabOptions)
+        : buildSlab(config.slabFactory, this.buddy, slabOptions);
     this.vm = new VmSystem(this.buddy);
     this.pkmap = new Pkmap(this.arch);
     this.vfs = new Vfs(new SimDisk(this.arch.pageSize), {
@@ -342,7 +349,7 @@ export class Kernel {
 
   // --- slab ------------------------------------------------------------------
 
-  /** `kmem_cache_create`: see {@link SlabAllocatorBase.kmemCacheCreate}. */
+  /** `kmem_cache_create`: see {@link SlabLayer.kmemCacheCreate}. */
   kmemCacheCreate(name: string, size: number, options: KmemCacheOptions = {}): KmemCache {
     return this.slab.kmemCacheCreate(name, size, options);
   }
@@ -372,13 +379,12 @@ export class Kernel {
 
   /** Throws `KernelBug` unless `cache` is a live cache of this machine's slab allocator. */
   private checkCache(fn: string, cache: unknown): asserts cache is KmemCache {
-    const id = typeof cache === 'object' && cache !== null ? (cache as { id?: unknown }).id : null;
-    if (typeof id !== 'number' || this.slab.cacheWithId(id) !== cache) {
+    if (!this.slab.hasCache(cache)) {
       throw new KernelBug(`${fn}: ${describeValue(cache)} is not a live cache of this machine`);
     }
   }
 
-  /** `kmalloc`: see {@link SlabAllocatorBase.kmalloc}. */
+  /** `kmalloc`: see {@link SlabLayer.kmalloc}. */
   kmalloc(size: number, gfp: Gfp): VirtAddr | null {
     const prev = this.vm.enterKernel(null);
     try {
@@ -390,17 +396,17 @@ export class Kernel {
 
   /** `kzalloc`. */
   kzalloc(size: number, gfp: Gfp): VirtAddr | null {
-    return this.inKernel(() => this.slab.kzalloc(size, gfp));
+    return this.inKernel(() => kzallocOn(this.slab, size, gfp));
   }
 
   /** `kcalloc`. */
   kcalloc(n: number, size: number, gfp: Gfp): VirtAddr | null {
-    return this.inKernel(() => this.slab.kcalloc(n, size, gfp));
+    return this.inKernel(() => kcallocOn(this.slab, this, n, size, gfp));
   }
 
   /** `krealloc`. */
   krealloc(ptr: number | null, size: number, gfp: Gfp): VirtAddr | null {
-    return this.inKernel(() => this.slab.krealloc(ptr, size, gfp));
+    return this.inKernel(() => kreallocOn(this.slab, this, ptr, size, gfp));
   }
 
   /** `kfree`. */
@@ -548,11 +554,15 @@ export class Kernel {
    * `/proc/<pid>/maps`, `smaps`, `status`, `oom_score` and `oom_score_adj`.
    * `/proc/self/...` names the process whose system call is running; from
    * outside any, as from a kernel thread, it does not exist.
-   * `/proc/<pid>/pagemap` is binary and as large as user space: read it by
+   * `/proc/<pid>/pagemap` is binary and as large as user space, so its
+   * text here lists the entries that are not zero, one line per page:
+   * `<address> <entry>` in 16-digit hex, the entry being the 64-bit value
+   * the binary file holds for that page (decode it with
+   * `decodePagemapEntry(BigInt('0x' + entry))`). Read the binary file by
    * position with {@link procRead}, or decoded with `readPagemap`.
    *
    * @throws KernelError `ENOENT` for a path mmsim does not render, `EISDIR`
-   *   for a directory, `EINVAL` for pagemap.
+   *   for a directory.
    *
    * @example
    * ```ts
@@ -639,4 +649,30 @@ export class Kernel {
     checkVmInvariants(this.vm);
     checkReclaimInvariants(this.vm, this.swap);
   }
+}
+
+/**
+ * Calls a `slab` boot option's factory and checks what it returns, so that
+ * a bad allocator is refused at boot, naming what is wrong.
+ */
+function buildSlab(
+  factory: SlabFactory,
+  buddy: BuddyAllocator,
+  options: SlabAllocatorOptions,
+): SlabLayer {
+  let built: unknown;
+  try {
+    built = factory(buddy, options);
+  } catch (e) {
+    const why = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+    throw new KernelError('EINVAL', `Kernel.boot: slab: the factory threw ${why}`);
+  }
+  const problem = slabLayerProblem(built);
+  if (problem !== null) {
+    throw new KernelError(
+      'EINVAL',
+      `Kernel.boot: slab: the factory did not return a slab allocator (SlabLayer): ${problem}`,
+    );
+  }
+  return built as SlabLayer;
 }

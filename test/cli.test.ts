@@ -3,14 +3,22 @@
  * output collected), plus two runs of the real executable as a child
  * process for exit codes and for "no progress bar without a terminal".
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bufferedIo, main, type Report } from '../src/cli/index.js';
+import {
+  bufferedIo,
+  type CliError,
+  type MapOutput,
+  main,
+  type ProcOutput,
+  plural,
+  type Report,
+} from '../src/cli/index.js';
 import { Kernel } from '../src/index.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -34,11 +42,59 @@ function run(...argv: string[]): { status: number; out: string; err: string } {
   return { status, out: io.out(), err: io.err() };
 }
 
+/** Runs the CLI in-process with `stdin` as standard input. */
+function runWithStdin(
+  stdin: string,
+  ...argv: string[]
+): { status: number; out: string; err: string } {
+  const io = bufferedIo(stdin);
+  const status = main(argv, io);
+  return { status, out: io.out(), err: io.err() };
+}
+
+/** The one JSON error document a failing command prints under --json (nothing on stderr). */
+function jsonError(r: { status: number; out: string; err: string }): CliError {
+  expect(r.err).toBe('');
+  expect(r.out.endsWith('\n')).toBe(true);
+  expect(r.out.trimEnd().split('\n')).toHaveLength(1);
+  const doc = JSON.parse(r.out) as { error: CliError };
+  expect(Object.keys(doc)).toEqual(['error']);
+  expect(doc.error.status).toBe(r.status);
+  return doc.error;
+}
+
 /** Writes a trace into the temporary folder and returns its path. */
 function trace(name: string, ...lines: string[]): string {
   const file = join(tmp, name);
   writeFileSync(file, `${lines.join('\n')}\n`);
   return file;
+}
+
+/** A stream that passes for a terminal (enough of one for cli-progress), and what was drawn on it. */
+function fakeTerminal(): { terminal: NodeJS.WritableStream; drawn: string[] } {
+  const drawn: string[] = [];
+  const terminal = Object.assign(
+    {
+      write: (chunk: string) => {
+        drawn.push(chunk);
+        return true;
+      },
+      on: () => terminal,
+      once: () => terminal,
+      removeListener: () => terminal,
+      cursorTo: (_x: number, _y?: number, cb?: () => void) => {
+        cb?.();
+        return true;
+      },
+      clearLine: (_dir: number, cb?: () => void) => {
+        cb?.();
+        return true;
+      },
+      moveCursor: () => true,
+    },
+    { isTTY: true, columns: 100 },
+  );
+  return { terminal: terminal as unknown as NodeJS.WritableStream, drawn };
 }
 
 /** Expects a one-line error on stderr, nothing on stdout, and `status`. */
@@ -160,7 +216,9 @@ describe('mmsim demo', () => {
     const file = join(tmp, 'demo.svg');
     const r = run('demo', '--memory', '8M', '--svg', file);
     expect(r.status).toBe(0);
-    expect(r.err).toBe(`mmsim: wrote the memory map to ${file}\n`);
+    expect(r.err).toBe(
+      `mmsim: wrote ${file} (memory map, ${Buffer.byteLength(readFileSync(file, 'utf8'))} bytes)\n`,
+    );
     const svg = readFileSync(file, 'utf8');
     expect(svg).toMatch(/<svg[\s>]/);
     expect(svg.trimEnd()).toMatch(/<\/svg>$/);
@@ -239,29 +297,8 @@ describe('mmsim replay', () => {
   });
 
   it('draws a progress bar only on the terminal it is given', () => {
-    const drawn: string[] = [];
-    const terminal = Object.assign(
-      {
-        write: (chunk: string) => {
-          drawn.push(chunk);
-          return true;
-        },
-        on: () => terminal,
-        once: () => terminal,
-        removeListener: () => terminal,
-        cursorTo: (_x: number, _y?: number, cb?: () => void) => {
-          cb?.();
-          return true;
-        },
-        clearLine: (_dir: number, cb?: () => void) => {
-          cb?.();
-          return true;
-        },
-        moveCursor: () => true,
-      },
-      { isTTY: true, columns: 100 },
-    );
-    const io = { ...bufferedIo(), progressStream: terminal as unknown as NodeJS.WritableStream };
+    const { terminal, drawn } = fakeTerminal();
+    const io = { ...bufferedIo(), progressStream: terminal };
     const status = main(['replay', join(traces, 'fragmentation.jsonl')], io);
     expect(status).toBe(0);
     expect(drawn.join('')).toContain('replay [');
@@ -557,6 +594,23 @@ describe('mmsim replay', () => {
     );
   });
 
+  it('replays a shipped example by its name when no such file exists', () => {
+    const byName = run('replay', 'fork-cow', '--json');
+    expect(byName.status).toBe(0);
+    const report = JSON.parse(byName.out) as Report;
+    expect(report.replay?.trace).toBe('fork-cow');
+    const byFile = JSON.parse(
+      run('replay', join(traces, 'fork-cow.jsonl'), '--json').out,
+    ) as Report;
+    expect(report.summary).toEqual(byFile.summary);
+    expect(run('proc', 'vmstat', '--after', 'oom.jsonl').out).toMatch(/^oom_kill 1$/m);
+    expectError(
+      run('replay', 'no-such-example'),
+      2,
+      /^mmsim: error: cannot read trace "no-such-example": ENOENT.*; shipped examples: basic, file-mmap, fork-cow, .*oom, swap\n$/,
+    );
+  });
+
   it('takes labels with {i} from repeats, and skips the ops of a killed child too', () => {
     const file = trace(
       'many.jsonl',
@@ -705,6 +759,272 @@ describe('usage', () => {
   });
 });
 
+describe('--json on every command', () => {
+  const basic = join(traces, 'basic.jsonl');
+
+  it('proc --json prints the file as lines, with the machine', () => {
+    const r = run('proc', 'buddyinfo', '--fresh', '--memory', '16M', '--json');
+    expect(r.status).toBe(0);
+    expect(r.err).toBe('');
+    const doc = JSON.parse(r.out) as ProcOutput;
+    expect(doc.command).toBe('proc');
+    expect(doc.file).toBe('/proc/buddyinfo');
+    expect(doc.machine).toMatchObject({ arch: 'x86_64', memory: 16 << 20 });
+    expect(`${doc.lines.join('\n')}\n`).toBe(
+      Kernel.boot({ memory: '16M' }).proc('/proc/buddyinfo'),
+    );
+  });
+
+  it('map --json lists the file it wrote instead of announcing it', () => {
+    const file = join(tmp, 'json-map.svg');
+    const r = run('map', '--svg', file, '--after', basic, '--pid', '1', '--json');
+    expect(r.status).toBe(0);
+    expect(r.err).toBe('');
+    const doc = JSON.parse(r.out) as MapOutput;
+    expect(doc).toMatchObject({ command: 'map', pid: 1 });
+    expect(doc.wrote).toEqual([
+      { file, what: 'address space of pid 1', bytes: readFileSync(file).length },
+    ]);
+  });
+
+  it('demo and replay --json --svg list the picture in the report', () => {
+    const file = join(tmp, 'json-replay.svg');
+    const r = run('replay', basic, '--json', '--svg', file);
+    expect(r.status).toBe(0);
+    expect(r.err).toBe('');
+    const report = JSON.parse(r.out) as Report;
+    expect(report.wrote).toEqual([{ file, what: 'memory map', bytes: readFileSync(file).length }]);
+    // Without --svg there is no "wrote" key at all.
+    expect(Object.keys(JSON.parse(run('replay', basic, '--json').out) as Report)).not.toContain(
+      'wrote',
+    );
+  });
+
+  it('refuses --svg - with --json: both would write standard output', () => {
+    for (const argv of [
+      ['map', '--svg', '-', '--fresh', '--json'],
+      ['replay', basic, '--svg', '-', '--json'],
+      ['demo', '--svg', '-', '--json'],
+    ]) {
+      const error = jsonError(run(...argv));
+      expect(error).toMatchObject({ code: 'usage', status: 2 });
+      expect(error.message).toMatch(/^--svg -: with --json, standard output carries the JSON/);
+    }
+  });
+});
+
+describe('errors under --json: one JSON document on stdout, the same exit status', () => {
+  it('a malformed trace: trace-syntax, exit 2, with the file, line and op', () => {
+    const file = trace(
+      'json-bad.jsonl',
+      '{"op":"spawn","as":"a"}',
+      '{"op":"mmap","proc":"a","len":-4}',
+    );
+    const text = run('replay', file);
+    const r = run('replay', file, '--json');
+    expect(r.status).toBe(2);
+    expect(jsonError(r)).toEqual({
+      code: 'trace-syntax',
+      message: `${file}:2: mmap: "len" must be a positive integer, got -4`,
+      status: 2,
+      file,
+      line: 2,
+      op: 'mmap',
+    });
+    expect(text.err).toBe(`${jsonError(r).message}\n`);
+  });
+
+  it('inside a repeat: the path too', () => {
+    const file = trace('json-repeat.jsonl', '{"op":"repeat","times":2,"ops":[{"op":"kmalloc"}]}');
+    expect(jsonError(run('replay', file, '--json'))).toMatchObject({
+      code: 'trace-syntax',
+      line: 1,
+      path: 'repeat.ops[0]',
+      op: 'kmalloc',
+    });
+  });
+
+  it('a failing op: trace-failed, exit 1, with its line', () => {
+    const file = trace(
+      'json-fails.jsonl',
+      '{"op":"spawn","as":"a"}',
+      '{"op":"mmap","proc":"a","len":4096,"prot":"r","as":"m"}',
+      '{"op":"write","map":"m"}',
+    );
+    const r = run('replay', file, '--json');
+    expect(r.status).toBe(1);
+    const error = jsonError(r);
+    expect(error).toMatchObject({ code: 'trace-failed', status: 1, file, line: 3, op: 'write' });
+    expect(error.message).toMatch(/:3: write: SIGSEGV \(SEGV_ACCERR\) at 0x/);
+    // proc and map run traces too, and report the same way.
+    expect(jsonError(run('proc', 'meminfo', '--after', file, '--json'))).toMatchObject({
+      code: 'trace-failed',
+      line: 3,
+    });
+  });
+
+  it.each([
+    [
+      ['demo', '--json', '--memory', 'banana'],
+      /^option '-m, --memory <size>' argument 'banana' is invalid/,
+    ],
+    [['demo', '--json', '--jsn'], /^unknown option '--jsn' \(did you mean --json\?\)$/],
+    [['replay', '--json'], /^missing required argument 'file'$/],
+    [['proc', '/proc/nothing', '--fresh', '--json'], /^no such file "\/proc\/nothing"/],
+    [['demo', '--memory', '1M', '--json'], /^--memory: the demo needs at least 2M/],
+    [
+      ['replay', '/nonexistent/t.jsonl', '--json'],
+      /^cannot read trace "\/nonexistent\/t\.jsonl": ENOENT/,
+    ],
+  ])('%j: a usage error, exit 2', (argv, message) => {
+    const r = run(...argv);
+    expect(r.status).toBe(2);
+    const error = jsonError(r);
+    expect(['usage', 'read-failed']).toContain(error.code);
+    expect(error.message).toMatch(message);
+    expect(error.line).toBeUndefined();
+  });
+
+  it('an unwritable output: write-failed, exit 1', () => {
+    const r = run('map', '--svg', join(tmp, 'no-such-dir', 'x.svg'), '--fresh', '--json');
+    expect(r.status).toBe(1);
+    expect(jsonError(r)).toMatchObject({ code: 'write-failed', status: 1 });
+  });
+
+  it('--help and --version stay text, exit 0', () => {
+    expect(run('demo', '--help', '--json')).toMatchObject({ status: 0, err: '' });
+    expect(run('demo', '--help', '--json').out).toContain('Usage: mmsim demo');
+  });
+});
+
+describe('output files', () => {
+  const basic = join(traces, 'basic.jsonl');
+
+  it('announces every file written in one wording, on stderr', () => {
+    const svg = join(tmp, 'wrote.svg');
+    const size = () => readFileSync(svg).length;
+    const map = run('map', '--svg', svg, '--fresh', '--memory', '8M');
+    expect(map).toMatchObject({ status: 0, out: '' });
+    expect(map.err).toBe(`mmsim: wrote ${svg} (memory map, ${size()} bytes)\n`);
+    const space = run('map', '--svg', svg, '--after', basic, '--pid', '1');
+    expect(space.err).toBe(`mmsim: wrote ${svg} (address space of pid 1, ${size()} bytes)\n`);
+    const replay = run('replay', basic, '--svg', svg);
+    expect(replay.err).toBe(`mmsim: wrote ${svg} (memory map, ${size()} bytes)\n`);
+    // Standard output is not a file: nothing to announce. After a report, the SVG follows it.
+    expect(run('map', '--svg', '-', '--fresh', '--memory', '8M').err).toBe('');
+    const both = run('replay', basic, '--svg', '-');
+    expect(both.err).toBe('');
+    expect(both.out).toMatch(/^mmsim replay: [\s\S]*== Summary[\s\S]*\n<svg [\s\S]*<\/svg>\n$/);
+    expect(run('replay', basic, '--svg', '-', '-q').out).toMatch(/^<svg /);
+  });
+
+  it('exits 1, not 2, when the output cannot be written, and prints no report', () => {
+    const dir = join(tmp, 'missing-dir');
+    for (const argv of [
+      ['map', '--svg', join(dir, 'a.svg'), '--fresh'],
+      ['replay', basic, '--svg', join(dir, 'b.svg')],
+      ['map', '--svg', tmp, '--fresh'],
+    ]) {
+      const r = run(...argv);
+      expect(r.status, argv.join(' ')).toBe(1);
+      expect(r.out).toBe('');
+      expect(r.err).toMatch(/^mmsim: error: cannot write ".*": E(NOENT|ISDIR)/);
+      expect(r.err.trimEnd().split('\n')).toHaveLength(1);
+    }
+  });
+});
+
+describe('a trace on standard input', () => {
+  const text = readFileSync(join(traces, 'basic.jsonl'), 'utf8');
+
+  it('replay - reads it, and names it <stdin>', () => {
+    const r = runWithStdin(text, 'replay', '-', '--json');
+    expect(r.status).toBe(0);
+    const report = JSON.parse(r.out) as Report;
+    const fromFile = JSON.parse(run('replay', join(traces, 'basic.jsonl'), '--json').out) as Report;
+    expect(report.replay?.trace).toBe('<stdin>');
+    expect(report.summary).toEqual(fromFile.summary);
+    expect(runWithStdin(text, 'replay', '-').out).toContain('trace <stdin>: ');
+  });
+
+  it('proc and map --after - read it too', () => {
+    expect(runWithStdin(text, 'proc', '/proc/1/maps', '--after', '-').out).toBe(
+      run('proc', '/proc/1/maps', '--after', join(traces, 'basic.jsonl')).out,
+    );
+    expect(runWithStdin(text, 'map', '--svg', '-', '--after', '-').out).toMatch(/^<svg /);
+  });
+
+  it('errors name <stdin> and the line', () => {
+    const r = runWithStdin('{"op":"spawn","as":"a"}\n{"op":"nope"}\n', 'replay', '-');
+    expect(r.status).toBe(2);
+    expect(r.err).toMatch(/^<stdin>:2: unknown op "nope"/);
+  });
+
+  it('without a standard input to read, says so', () => {
+    expectError(
+      run('replay', '-'),
+      2,
+      /^mmsim: error: a trace named "-" is read from standard input/,
+    );
+  });
+});
+
+describe('--quiet', () => {
+  const basic = join(traces, 'basic.jsonl');
+
+  it('prints no report and no "wrote" message, only the exit status says it worked', () => {
+    const svg = join(tmp, 'quiet.svg');
+    for (const argv of [
+      ['replay', basic, '--quiet', '--svg', svg],
+      ['replay', basic, '-q', '--json'],
+      ['demo', '--memory', '8M', '-q', '--svg', svg],
+      ['map', '--svg', svg, '--fresh', '--quiet'],
+      ['map', '--svg', svg, '--fresh', '--quiet', '--json'],
+    ]) {
+      expect(run(...argv), argv.join(' ')).toEqual({ status: 0, out: '', err: '' });
+    }
+    expect(readFileSync(svg, 'utf8')).toMatch(/^<svg /);
+  });
+
+  it('still prints what was asked for on standard output, and errors', () => {
+    expect(run('proc', 'meminfo', '--fresh', '-q').out).toMatch(/^MemTotal:/);
+    expect(run('map', '--svg', '-', '--fresh', '-q').out).toMatch(/^<svg /);
+    const bad = trace('quiet-bad.jsonl', '{"op":"kfree","obj":"x"}');
+    const r = run('replay', bad, '--quiet');
+    expect(r.status).toBe(2);
+    expect(r.err).toMatch(/quiet-bad\.jsonl:1: kfree: "obj": no kmalloc object "x"/);
+  });
+
+  it('draws no progress bar on a terminal', () => {
+    const { terminal, drawn } = fakeTerminal();
+    const io = { ...bufferedIo(), progressStream: terminal };
+    expect(main(['replay', join(traces, 'fragmentation.jsonl'), '--quiet'], io)).toBe(0);
+    expect(drawn).toEqual([]);
+    expect(io.out() + io.err()).toBe('');
+  });
+});
+
+describe('plurals', () => {
+  it('says "1 process", "1 op" and "1 line"', () => {
+    const file = trace('one.jsonl', '{"op":"spawn","as":"a"}');
+    const r = run('replay', file);
+    expect(r.out).toContain(`trace ${file}: 1 line, 1 op run, 0 skipped`);
+    expect(r.out).toContain('1 op run on 1 process; the machine');
+    expect(r.out).toMatch(/^processes +1 \(1 running, 0 exited, 0 killed\)$/m);
+    const two = trace('two.jsonl', '{"op":"spawn","as":"a"}', '{"op":"fork","proc":"a","as":"b"}');
+    expect(run('replay', two).out).toContain('2 ops run on 2 processes; the machine');
+  });
+
+  it('counts slab caches and objects in the singular too', () => {
+    expect(plural(1, 'cache')).toBe('1 cache');
+    expect(plural(0, 'object')).toBe('0 objects');
+    expect(plural(1, 'process', 'processes')).toBe('1 process');
+    expect(plural(3, 'process', 'processes')).toBe('3 processes');
+    const r = run('replay', join(traces, 'basic.jsonl'));
+    expect(r.out).toMatch(/^slab +.* in \d+ caches, \d+ of \d+ objects active/m);
+  });
+});
+
 describe('the executable', () => {
   // The source through tsx, so the test never runs a stale build; dist/cli.js is the same
   // module bundled (npm run build), checked by hand and by `npm pack`.
@@ -747,6 +1067,27 @@ describe('the executable', () => {
     );
     expect(failure.status).toBe(1);
     expect(failure.err).toMatch(/spawned-fails\.jsonl:5: write: SIGSEGV \(SEGV_ACCERR\)/);
+  });
+
+  it('reads a trace named - from its standard input, and prints JSON errors on stdout', async () => {
+    const input = readFileSync(join(traces, 'basic.jsonl'));
+    const ok = spawnSync(process.execPath, [...command, 'replay', '-', '--json'], {
+      cwd: root,
+      input,
+      encoding: 'utf8',
+    });
+    expect(ok.status).toBe(0);
+    expect((JSON.parse(ok.stdout) as Report).replay?.trace).toBe('<stdin>');
+    const bad = spawnSync(process.execPath, [...command, 'replay', '-', '--json'], {
+      cwd: root,
+      input: '{"op":"nope"}\n',
+      encoding: 'utf8',
+    });
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toBe('');
+    expect(JSON.parse(bad.stdout)).toMatchObject({
+      error: { code: 'trace-syntax', file: '<stdin>', line: 1, status: 2 },
+    });
   });
 
   it('ends quietly when its output pipe closes early', async () => {

@@ -111,6 +111,38 @@ const EXPECTATIONS: Record<string, (out: string[]) => void> = {
     line(out, /^buggy Chunks fails on \[\d+,\[.*\]\]: Error: Property failed by returning false$/);
     line(out, /^replay \{ seed: 42, path: "[\d:]+" \}: failed true$/);
   },
+  'page-pool-model.ts': (out) => {
+    expect(out[0]).toBe('PagePool: passed 50 runs');
+    line(out, /^leaky PagePool: Property failed after \d+ tests$/);
+    expect(out).toContain('Counterexample: [get /*replayPath="BAD:F"*/]');
+    line(
+      out,
+      /^Caused by: NotAllFreed: expectAllFreed: the machine does not hold what it held after boot: \d+ free pages, \d+ after boot \(1 missing\)$/,
+    );
+    line(
+      out,
+      /^replay \{ seed: 42, path: "[\d:]+", replayPath: "BAD:F" \}: failed true after 1 run$/,
+    );
+  },
+  'own-slab-allocator.ts': (out) => {
+    expect(out[0]).toBe('booted on toy: kmalloc(100) has ksize 128');
+    expect(out[1]).toBe('ToySlab passes: model, arguments, kmalloc, ctor, out-of-memory');
+    // The planted bug, caught and shrunk to a cache and one allocation too many for a slab.
+    line(out, /^checkSlabAllocatorConformance\(toy\): model: Property failed after \d+ tests$/);
+    line(out, /^\{ seed: 42, path: "[\d:]+", endOnFailure: true \}$/);
+    line(
+      out,
+      /^Counterexample: \[create\(\d+, [^)]*\),cacheAlloc\(#0, x\d+, 0x[0-9a-f]+\) \/\*replayPath="[^"]+"\*\/\]$/,
+    );
+    line(
+      out,
+      /^Caused by: ModelMismatch: alloc from model-0 returned an object at 0xffff[0-9a-f]+ overlapping the live one at 0xffff[0-9a-f]+ \(\d+ bytes\)$/,
+    );
+    line(
+      out,
+      /^Replay it with the options \{ seed: 42, path: "[\d:]+", replayPath: "[^"]+", only: \['model'\] \}$/,
+    );
+  },
 };
 
 describe('examples', () => {

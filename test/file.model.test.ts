@@ -5,12 +5,15 @@
  * model of a Uint8Array per file and the private copies of each private
  * mapping. After every command the files (read through `k.vfs.readFile`,
  * which is coherent with the page cache), every mapped page (or its
- * SIGBUS) and the kernel's invariants are checked.
+ * SIGBUS) and the kernel's invariants are checked; at the end, with every
+ * process exited and the files unlinked, every frame is back (the testing
+ * kit's `bootSmall` and `expectAllFreed`).
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { Kernel } from '../src/kernel.js';
+import type { Kernel } from '../src/kernel.js';
 import { SegmentationFault } from '../src/page/errors.js';
+import { bootSmall, expectAllFreed } from '../src/testing/index.js';
 import {
   MAP_ANONYMOUS,
   MAP_PRIVATE,
@@ -512,7 +515,7 @@ describe('file model', () => {
   it('files, descriptors and file mappings in two processes agree with the model', () => {
     fc.assert(
       fc.property(fc.commands(commands, { maxCommands: 40, size: 'max' }), (cmds) => {
-        const k = Kernel.boot({ memory: '32M' });
+        const { k, baseline } = bootSmall({ memory: '32M' });
         const p = k.spawn();
         const buf = p.sys.mmap(0, BUF_PAGES * PS, RW, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
         expect(buf).toBeGreaterThan(0);
@@ -527,6 +530,8 @@ describe('file model', () => {
             expect(same(k.vfs.readFile(PATHS[f] ?? ''), data)).toBe(true);
           }
         }
+        // The files' pages leave the page cache with the files.
+        expectAllFreed(k, baseline, { unlinkFiles: true });
       }),
       { numRuns: 40 },
     );

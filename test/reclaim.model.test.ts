@@ -6,7 +6,8 @@
  * out and drops or writes back file pages. A model keeps one 32-bit word
  * per page; every load must read what the model says, `checkInvariants()`
  * holds after every command, and when every process has exited no swap
- * slot or frame is left behind.
+ * slot or frame is left behind (the testing kit's `withInvariants` and
+ * `expectAllFreed`).
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -23,6 +24,12 @@ import {
   PROT_WRITE,
   type Process,
 } from '../src/index.js';
+import {
+  type Baseline,
+  captureBaseline,
+  expectAllFreed,
+  withInvariants,
+} from '../src/testing/index.js';
 
 const RW = PROT_READ | PROT_WRITE;
 const PAGE = 4096;
@@ -313,25 +320,14 @@ class Kswapd implements fc.Command<Model, Real> {
   }
 }
 
-/** Runs a command, then the machine's invariants. */
-function checked(cmd: fc.Command<Model, Real>): fc.Command<Model, Real> {
-  return {
-    check: (m) => cmd.check(m),
-    run: (m, r) => {
-      cmd.run(m, r);
-      r.k.checkInvariants();
-    },
-    toString: () => cmd.toString(),
-  };
-}
-
 const slot = fc.integer({ min: 0, max: MAX_PROCS - 1 });
 const which = fc.nat(7);
 const touch = fc
   .tuple(slot, which, fc.nat(1000), fc.integer({ min: 1, max: 4 }))
   .map(([s, w, seed, stride]) => new Touch(s, w, seed, stride));
 const verify = fc.tuple(slot, which).map(([s, w]) => new Verify(s, w));
-const commands = [
+// Every command is followed by the machine's invariants (the testing kit's withInvariants).
+const commands = withInvariants([
   slot.map((s) => new Spawn(s)),
   touch,
   touch,
@@ -357,9 +353,9 @@ const commands = [
     )
     .map(([s, w, a]) => new Advise(s, w, a)),
   fc.constant(new Kswapd()),
-].map((arb) => arb.map(checked));
+]);
 
-function bootMachine(options: { swapFile?: string } = {}): { k: Kernel; buddyinfo: string } {
+function bootMachine(options: { swapFile?: string } = {}): { k: Kernel; baseline: Baseline } {
   const k = Kernel.boot({
     memory: '8M',
     swap:
@@ -369,12 +365,11 @@ function bootMachine(options: { swapFile?: string } = {}): { k: Kernel; buddyinf
   const view = new DataView(bytes.buffer);
   for (let page = 0; page < FILE_PAGES; page++) view.setUint32(page * PAGE, fileWord(page), true);
   k.vfs.writeFile(FILE, bytes);
-  k.drainAllPages();
-  return { k, buddyinfo: k.proc('/proc/buddyinfo') };
+  return { k, baseline: captureBaseline(k) };
 }
 
 /** Every process exits; nothing may be left in swap, and the file holds what was written. */
-function teardown(m: Model, r: Real, buddyinfo: string): void {
+function teardown(m: Model, r: Real, baseline: Baseline): void {
   for (let i = 0; i < MAX_PROCS; i++) r.procs[i]?.exit();
   const k = r.k;
   k.checkInvariants();
@@ -384,16 +379,15 @@ function teardown(m: Model, r: Real, buddyinfo: string): void {
   for (let page = 0; page < FILE_PAGES; page++) {
     expect(disk.getUint32(page * PAGE, true)).toBe(m.file.get(page) ?? fileWord(page));
   }
-  k.vfs.unlink(FILE); // the page cache goes with the last reference
-  k.drainAllPages();
-  expect(k.proc('/proc/buddyinfo')).toBe(buddyinfo);
+  // The page cache goes with the file's last reference; then every frame and slot is back.
+  expectAllFreed(k, baseline, { unlinkFiles: true });
 }
 
 describe('integrity under memory pressure', () => {
   it('every byte reads back as written while processes three times the size of RAM swap', () => {
     fc.assert(
       fc.property(fc.commands(commands, { size: 'max', maxCommands: 40 }), (cmds) => {
-        const { k, buddyinfo } = bootMachine();
+        const { k, baseline } = bootMachine();
         const model: Model = {
           procs: Array.from({ length: MAX_PROCS }, () => null),
           file: new Map(),
@@ -411,7 +405,7 @@ describe('integrity under memory pressure', () => {
         for (const cmd of setup) cmd.run(model, real);
         k.checkInvariants();
         fc.modelRun(() => ({ model, real }), cmds);
-        teardown(model, real, buddyinfo);
+        teardown(model, real, baseline);
       }),
       { numRuns: 40 },
     );

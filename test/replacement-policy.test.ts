@@ -23,9 +23,9 @@ import {
   POLICY_NAMES,
   type PolicyName,
   type ReplacementPolicy,
-  replayTrace,
   scanPollutedTrace,
   simulatePolicy,
+  simulateTrace,
   zipfTrace,
 } from '../src/vm/reclaim/policy/index.js';
 
@@ -251,7 +251,7 @@ describe('Belady’s trace 1,2,3,4,1,2,5,1,2,3,4,5', () => {
     const far = BELADY.map((p) => 2 ** 40 + p * 2 ** 21);
     for (const p of POLICY_NAMES) {
       expect(simulatePolicy(p, far, 3)).toEqual(simulatePolicy(p, BELADY, 3));
-      expect(replayTrace(createPolicy(p, { trace: far }), far, 3)).toEqual(
+      expect(simulateTrace(createPolicy(p, { trace: far }), far, 3)).toEqual(
         simulatePolicy(p, BELADY, 3),
       );
     }
@@ -338,27 +338,29 @@ describe('input validation', () => {
     ]);
   });
 
-  it('replayTrace checks its policy and catches one that misbehaves', () => {
+  it('simulateTrace checks its policy and catches one that misbehaves', () => {
     const p = new LruPolicy();
     p.insert(1);
-    expect(() => replayTrace(p, [1], 1)).toThrow(/^replayTrace: policy holds 1 pages/);
-    expect(() => replayTrace(null as unknown as ReplacementPolicy, [1], 1)).toThrow(TypeError);
-    expect(() => replayTrace(new LruPolicy(), [1], 0)).toThrow(/^replayTrace: frames is 0/);
+    expect(() => simulateTrace(p, [1], 1)).toThrow(/^simulateTrace: policy holds 1 pages/);
+    expect(() => simulateTrace(null as unknown as ReplacementPolicy, [1], 1)).toThrow(TypeError);
+    expect(() => simulateTrace(new LruPolicy(), [1], 0)).toThrow(/^simulateTrace: frames is 0/);
     const liar = (): ReplacementPolicy => Object.assign(new FifoPolicy(), { evict: () => 99 });
-    expect(() => replayTrace(liar(), [1, 2], 1)).toThrow(KernelBug);
-    expect(() => replayTrace(liar(), [1, 2], 1)).toThrow(
-      /^replayTrace: policy 'fifo' evicted page 99 with 1 pages resident; the victim must be a resident page$/,
+    expect(() => simulateTrace(liar(), [1, 2], 1)).toThrow(KernelBug);
+    expect(() => simulateTrace(liar(), [1, 2], 1)).toThrow(
+      /^simulateTrace: policy 'fifo' evicted page 99 with 1 pages resident; the victim must be a resident page$/,
     );
     const empty: ReplacementPolicy = Object.assign(new FifoPolicy(), { evict: () => -1 });
-    expect(() => replayTrace(empty, [1, 2], 1)).toThrow(/evicted nothing/);
+    expect(() => simulateTrace(empty, [1, 2], 1)).toThrow(/evicted nothing/);
     const peeker: ReplacementPolicy = Object.assign(new ClockPolicy(), {
       evict: (referenced: (page: number) => boolean) => referenced(42),
     });
-    expect(() => replayTrace(peeker, [1, 2], 1)).toThrow(
+    expect(() => simulateTrace(peeker, [1, 2], 1)).toThrow(
       /tested the reference bit of page 42, which is not resident/,
     );
     // A well-behaved policy of one's own runs as the built-in ones do.
-    expect(replayTrace(new Lru2QPolicy(), BELADY, 4)).toEqual(simulatePolicy('lru-2q', BELADY, 4));
+    expect(simulateTrace(new Lru2QPolicy(), BELADY, 4)).toEqual(
+      simulatePolicy('lru-2q', BELADY, 4),
+    );
   });
 
   it('policy methods reject misuse with KernelBug and change nothing', () => {
@@ -448,7 +450,7 @@ describe('properties over random traces', () => {
             return victim;
           },
         };
-        const r = replayTrace(checked, trace, frames);
+        const r = simulateTrace(checked, trace, frames);
         expect(r.misses).toBe(beladyMisses(trace, frames));
       }),
       { numRuns: 80 },
@@ -527,7 +529,7 @@ describe('properties over random traces', () => {
             return victim;
           },
         };
-        expect(replayTrace(guarded, trace, frames)).toEqual(simulatePolicy(p, trace, frames));
+        expect(simulateTrace(guarded, trace, frames)).toEqual(simulatePolicy(p, trace, frames));
       }),
       { numRuns: 100 },
     );
@@ -540,7 +542,7 @@ describe('properties over random traces', () => {
         // 0..3 stay small, 4..6 land at or above 2**20.
         const big = trace.map((x) => (x < 4 ? x * 1000 : 2 ** 20 - 4 + x));
         const policy = createPolicy(p, { trace: big });
-        expect(replayTrace(policy, big, frames)).toEqual(simulatePolicy(p, trace, frames));
+        expect(simulateTrace(policy, big, frames)).toEqual(simulatePolicy(p, trace, frames));
       }),
       { numRuns: 200 },
     );
@@ -887,7 +889,7 @@ describe('LRU-2Q (mm/vmscan.c, mm/swap.c)', () => {
     // inactive list, are reclaimed around it.
     expect(simulatePolicy('lru-2q', trace, frames)).toEqual({ hits: 2, misses: scan.length + 1 });
     const q = new Lru2QPolicy();
-    replayTrace(q, [0, 0, ...scan], frames);
+    simulateTrace(q, [0, 0, ...scan], frames);
     expect(q.has(0)).toBe(true);
     expect(q.isActive(0)).toBe(true);
     expect(q.nrActive).toBe(1);

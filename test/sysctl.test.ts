@@ -332,6 +332,23 @@ describe('overcommit', () => {
     expect(meminfoKb(k, 'Committed_AS')).toBe(committed + 5120);
   });
 
+  it('a negative overcommit_ratio wraps CommitLimit as unsigned long arithmetic does (this machine showed 737869762947147876 kB for -5), and mode 2 then allows large charges', () => {
+    const { k, P } = boot({ swap: { size: '8M' } });
+    const kib = BigInt(P / 1024);
+    const ramPages = BigInt(k.zones.reduce((n, z) => n + z.managed, 0));
+    const swapPages = BigInt(meminfoKb(k, 'SwapTotal')) / kib;
+    k.sysctl('vm.overcommit_ratio', -5);
+    // vm_commit_limit: (unsigned long)totalram * (int)ratio / 100 + swap; show_val_kb shifts it.
+    const pages = BigInt.asUintN(64, ramPages * -5n) / 100n + swapPages;
+    const line = /^CommitLimit:\s+(\d+) kB$/m.exec(k.proc('/proc/meminfo'));
+    expect(line?.[1]).toBe(BigInt.asUintN(64, pages * kib).toString());
+    // __vm_enough_memory reads the wrapped limit as a (positive) long: far more than RAM fits.
+    k.sysctl('vm.overcommit_memory', 2);
+    const p = k.spawn();
+    expect(p.sys.mmap(0, 1024 * MiB, RW, ANON, -1, 0)).toBeGreaterThan(0);
+    k.checkInvariants();
+  });
+
   it('mode 2 refuses what would pass CommitLimit less the reserves, where mode 0 allows it', () => {
     const { k, P } = boot({ swap: { size: '8M' } });
     const p = k.spawn();

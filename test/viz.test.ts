@@ -474,6 +474,63 @@ describe('renderMemoryMap', () => {
   });
 });
 
+describe('free-order colours', () => {
+  /** CIELAB (D65) of a `#rrggbb` colour. */
+  function lab(hex: string): [number, number, number] {
+    const [r, g, b] = [1, 3, 5].map((i) => {
+      const c = Number.parseInt(hex.slice(i, i + 2), 16) / 255;
+      return c <= 0.04045 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+    }) as [number, number, number];
+    const f = (t: number) => (t > 216 / 24389 ? Math.cbrt(t) : ((24389 / 27) * t + 16) / 116);
+    const x = f((0.4124 * r + 0.3576 * g + 0.1805 * b) / 0.95047);
+    const y = f(0.2126 * r + 0.7152 * g + 0.0722 * b);
+    const z = f((0.0193 * r + 0.1192 * g + 0.9505 * b) / 1.08883);
+    return [116 * y - 16, 500 * (x - y), 200 * (y - z)];
+  }
+  /**
+   * CIE76 colour difference: about 2.3 is just noticeable. The greens of orders 0..4 used to
+   * be 5 to 7 apart from their neighbours; now any two are at least 15 apart (19.8 the closest).
+   */
+  function deltaE(a: string, b: string): number {
+    const [l1, a1, b1] = lab(a);
+    const [l2, a2, b2] = lab(b);
+    return Math.hypot(l1 - l2, a1 - a2, b1 - b2);
+  }
+  const legendColour = (root: XmlNode, owner: string): string => {
+    const entry = findAll(root, (n) => n.attrs['data-owner'] === owner && n.tag === 'g')[0];
+    const swatch = entry && findAll(entry, (n) => n.tag === 'rect')[0];
+    return swatch?.attrs.fill ?? '';
+  };
+
+  it('tells orders 0 to 3 apart at a glance, and grows lighter with the order', () => {
+    const k = Kernel.boot({ memory: '16M' });
+    // One page taken out of a free block leaves free buddies of every smaller order beside it
+    // (the legend lists only owners present).
+    k.allocPages(GFP_KERNEL, 0);
+    k.drainAllPages();
+    const root = parseSvg(renderMemoryMap(k));
+    const colours = [0, 1, 2, 3, 4].map((order) => legendColour(root, `free:${order}`));
+    for (const c of colours) expect(c).toMatch(/^#[0-9a-f]{6}$/);
+    for (let i = 0; i < colours.length; i++) {
+      for (let j = i + 1; j < colours.length; j++) {
+        expect(deltaE(colours[i] as string, colours[j] as string)).toBeGreaterThan(15);
+      }
+    }
+    const lightness = colours.map((c) => lab(c)[0]);
+    expect([...lightness].sort((a, b) => a - b)).toEqual(lightness);
+    // And no free order looks like another owner's colour.
+    const others = ['anon', 'page-table', 'reserved', 'kernel', 'shmem', 'swap-cache', 'file'];
+    const owned = findAll(
+      root,
+      (n) => n.tag === 'g' && others.includes(n.attrs['data-owner'] ?? ''),
+    );
+    for (const g of owned) {
+      const fill = findAll(g, (n) => n.tag === 'rect')[0]?.attrs.fill ?? '';
+      for (const c of colours) expect(deltaE(c, fill)).toBeGreaterThan(20);
+    }
+  });
+});
+
 describe('renderAddressSpace', () => {
   it('has a bar per /proc/<pid>/maps row, with page counts from the PTEs', () => {
     const z = zoo();
@@ -515,6 +572,9 @@ describe('renderAddressSpace', () => {
     expect(names).toContain('[stack]');
     expect(names).toContain('/lib/zoo.so');
     expect(names).toContain('/dev/zero (deleted)');
+    // The program image's text and data carry the program's path, as in maps.
+    expect(names.slice(0, 2)).toEqual(['/usr/bin/zoo', '/usr/bin/zoo']);
+    expect(bars.slice(0, 2).map((b) => attr(b, 'data-perms'))).toEqual(['r-xp', 'rw-p']);
     // Gaps between VMAs that do not touch.
     const gaps = findAll(root, (n) => n.attrs.class === 'gap');
     let expectedGaps = 0;
@@ -610,6 +670,26 @@ describe('options and determinism', () => {
       expect(() => renderMemoryMap(k, options)).toThrow(new RegExp(`renderMemoryMap.*${named}`));
     }
   });
+
+  it.each(renders)(
+    '%s scales to its container: a viewBox, no fixed width or height',
+    (_fn, render) => {
+      for (const width of [undefined, 640, 2400]) {
+        const root = parseSvg(render(width === undefined ? {} : { width }));
+        expect(root.tag).toBe('svg');
+        expect(root.attrs.width).toBeUndefined();
+        expect(root.attrs.height).toBeUndefined();
+        const box = (root.attrs.viewBox ?? '').split(' ').map(Number);
+        expect(box.slice(0, 3)).toEqual([0, 0, width ?? box[2]]);
+        expect(box[3]).toBeGreaterThan(0);
+        // The background fills the whole viewBox.
+        const background = root.children.find((n) => n.tag === 'rect');
+        expect([num(background as XmlNode, 'width'), num(background as XmlNode, 'height')]).toEqual(
+          box.slice(2),
+        );
+      }
+    },
+  );
 
   it('renders the same bytes for the same state', () => {
     const build = (): Zoo => zoo();

@@ -104,19 +104,33 @@ function bugMessage(call: () => void): string {
 // --- maps --------------------------------------------------------------------
 
 describe('/proc/<pid>/maps', () => {
-  it('prints a fresh x86_64 process as Linux does: no name, [stack] padded to column 73', () => {
+  it('prints a fresh x86_64 process as Linux does: the program on text and data, [stack] padded to column 73', () => {
     const k = Kernel.boot({ memory: '32M' });
     const p = k.spawn({ name: 'demo' });
     const lines = renderMaps(p).split('\n');
     expect(lines).toEqual([
-      '00400000-00401000 r-xp 00000000 00:00 0 ',
-      '00401000-00402000 rw-p 00000000 00:00 0 ',
+      // The program image is named by the program's path (vm/layout.ts programPath), as
+      // Linux names an ELF's segments by the executable's path; no file backs it, so the
+      // offset, device and inode stay zero.
+      `00400000-00401000 r-xp 00000000 00:00 0 ${' '.repeat(32)} /usr/bin/demo`,
+      `00401000-00402000 rw-p 00000000 00:00 0 ${' '.repeat(32)} /usr/bin/demo`,
       // 48 characters of header (inode and its space included), 24 spaces of
       // seq_pad up to column 72, one more space, then the name.
       `7ffffffdf000-7ffffffff000 rw-p 00000000 00:00 0 ${' '.repeat(24)} [stack]`,
       '',
     ]);
+    expect(lines[0]?.indexOf('/usr/bin/demo')).toBe(73);
     expect(lines[2]?.indexOf('[stack]')).toBe(73);
+  });
+
+  it('names the program image by an absolute name as given, and escapes a newline in it', () => {
+    const k = Kernel.boot({ memory: '32M' });
+    expect(renderMaps(k.spawn({ name: '/sbin/init' })).split('\n')[0]).toBe(
+      `00400000-00401000 r-xp 00000000 00:00 0 ${' '.repeat(32)} /sbin/init`,
+    );
+    expect(renderMaps(k.spawn({ name: 'a\nb' })).split('\n')[1]).toBe(
+      `00401000-00402000 rw-p 00000000 00:00 0 ${' '.repeat(32)} /usr/bin/a\\012b`,
+    );
   });
 
   it('names the brk heap only while it is not empty (strict vma_is_initial_heap)', () => {
@@ -148,8 +162,8 @@ describe('/proc/<pid>/maps', () => {
     const k = Kernel.boot({ arch: 'i386', memory: '32M' });
     const lines = renderMaps(k.spawn()).split('\n');
     expect(lines).toEqual([
-      '08048000-08049000 r-xp 00000000 00:00 0 ',
-      '08049000-0804a000 rw-p 00000000 00:00 0 ',
+      `08048000-08049000 r-xp 00000000 00:00 0 ${' '.repeat(8)} /usr/bin/init`,
+      `08049000-0804a000 rw-p 00000000 00:00 0 ${' '.repeat(8)} /usr/bin/init`,
       `bffe0000-c0000000 rw-p 00000000 00:00 0 ${' '.repeat(8)} [stack]`,
       '',
     ]);
@@ -159,8 +173,8 @@ describe('/proc/<pid>/maps', () => {
   it('prints arm64 64K-page layouts with the page size in every range', () => {
     const k = Kernel.boot({ arch: 'arm64-64k', memory: '64M' });
     expect(renderMaps(k.spawn()).split('\n')).toEqual([
-      '00400000-00410000 r-xp 00000000 00:00 0 ',
-      '00410000-00420000 rw-p 00000000 00:00 0 ',
+      `00400000-00410000 r-xp 00000000 00:00 0 ${' '.repeat(32)} /usr/bin/init`,
+      `00410000-00420000 rw-p 00000000 00:00 0 ${' '.repeat(32)} /usr/bin/init`,
       `7ffffffe0000-800000000000 rw-p 00000000 00:00 0 ${' '.repeat(24)} [stack]`,
       '',
     ]);
@@ -175,7 +189,7 @@ describe('/proc/<pid>/smaps', () => {
     const p = k.spawn();
     const text = renderSmaps(p).split('\n').slice(0, 26);
     expect(text).toEqual([
-      '00400000-00401000 r-xp 00000000 00:00 0 ',
+      `00400000-00401000 r-xp 00000000 00:00 0 ${' '.repeat(32)} /usr/bin/init`,
       'Size:                  4 kB',
       'KernelPageSize:        4 kB',
       'MMUPageSize:           4 kB',
@@ -200,7 +214,7 @@ describe('/proc/<pid>/smaps', () => {
       'Locked:                0 kB',
       'THPeligible:           0',
       'VmFlags: rd ex mr mw me ',
-      '00401000-00402000 rw-p 00000000 00:00 0 ',
+      `00401000-00402000 rw-p 00000000 00:00 0 ${' '.repeat(32)} /usr/bin/init`,
     ]);
     const stack = smapsOf(p, p.mm.vmas.all()[2]?.start ?? 0);
     expect(stack.lines[1]).toBe('Size:                128 kB');

@@ -70,6 +70,7 @@ import {
   freeAllBootMemory,
   printBootLog,
 } from './node-init.js';
+import type { PageFrameAllocator } from './page-frame-allocator.js';
 import { drainPcp, freeToPcp, rmqueuePcplist } from './pcp.js';
 import { noReclaim, type Reclaimer } from './reclaimer.js';
 import { allocSlowpath, type SlowPathHost } from './slow-path.js';
@@ -136,7 +137,7 @@ export interface BuddyAllocatorOptions {
 }
 
 /** The buddy page allocator of one node. */
-export class BuddyAllocator implements SlowPathHost {
+export class BuddyAllocator implements SlowPathHost, PageFrameAllocator {
   /** The architecture profile. */
   readonly arch: Arch;
   /** The RAM it allocates from. */

@@ -11,6 +11,11 @@ export {
 } from './buddy-allocator.js';
 export { checkBuddyInvariants } from './invariants.js';
 export { Memblock, type MemblockRegion } from './memblock.js';
+export type {
+  PageFrameAllocator,
+  PageFrameAllocatorFactory,
+  PageFrameAllocatorSetup,
+} from './page-frame-allocator.js';
 export { noReclaim, type Reclaimer } from './reclaimer.js';
 export type { SlowPathHost } from './slow-path.js';
 export {

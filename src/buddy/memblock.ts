@@ -9,6 +9,8 @@
  * Reserved ranges carry the name of their owner so that /proc and the
  * memory map can say what holds them.
  */
+
+import { showAddress } from '../page/address.js';
 import { KernelBug } from '../page/errors.js';
 
 /** A reserved physical range. */
@@ -51,19 +53,21 @@ export class Memblock {
    */
   reserve(base: number, size: number, owner: string): MemblockRegion {
     if (!Number.isInteger(base) || !Number.isInteger(size) || base < 0 || size <= 0) {
-      throw new KernelBug(`memblockReserve: range ${base}+${size} is not a range of RAM`);
+      throw new KernelBug(
+        `memblockReserve: range ${showAddress(base)}+${size} is not a range of RAM`,
+      );
     }
     const start = Math.floor(base / this.pageSize) * this.pageSize;
     const end = Math.ceil((base + size) / this.pageSize) * this.pageSize;
     if (end > this.memorySize) {
       throw new KernelBug(
-        `memblockReserve: range ${base}+${size} ends beyond RAM (${this.memorySize})`,
+        `memblockReserve: range ${showAddress(base)}+${size} ends beyond RAM (${this.memorySize})`,
       );
     }
     const clash = this.regions.find((r) => start < r.base + r.size && r.base < end);
     if (clash) {
       throw new KernelBug(
-        `memblockReserve: ${owner} at ${start}+${end - start} overlaps ${clash.owner}`,
+        `memblockReserve: ${owner} at ${showAddress(start)}+${end - start} overlaps ${clash.owner}`,
       );
     }
     const region = { base: start, size: end - start, owner };

@@ -1,6 +1,7 @@
+#!/usr/bin/env node
 /**
- * The `mmsim` executable (dist/cli.js, built with a `#!/usr/bin/env node`
- * banner; package.json "bin").
+ * The `mmsim` executable (dist/cli.js, package.json "bin"). The hashbang
+ * above is kept by the build as the first line of dist/cli.js only.
  */
 import { runAsProcess } from './process-io.js';
 

@@ -31,6 +31,7 @@ import { MAP_ANONYMOUS, MAP_PRIVATE, O_RDONLY, PROT_READ, PROT_WRITE } from '../
 import type { Process } from '../vm/process.js';
 import { bootKernel } from './boot-flags.js';
 import { RuntimeFailure } from './errors.js';
+import { plural } from './plural.js';
 import {
   dmesgLines,
   procFile,
@@ -123,7 +124,7 @@ export function runDemo(options: BootOptions, progress: Progress = NO_PROGRESS):
     text: [
       `"shell" (pid ${shell.pid}) called sbrk(${heapPages * P}): the break moved from ${hex(brk0)} to ${hex(brk1)}.`,
       'That only grew the [heap] VMA; no frame was allocated.',
-      `Writing one word to each of its ${heapPages} pages took ${heapFaults} page faults: each mapped a fresh zeroed frame (demand zero).`,
+      `Writing one word to each of its ${plural(heapPages, 'page')} took ${plural(heapFaults, 'page fault')}: each mapped a fresh zeroed frame (demand zero).`,
     ],
     proc: [procFile(k, `/proc/${shell.pid}/maps`), procKeys(k, '/proc/vmstat', ['pgfault'])],
   });
@@ -148,7 +149,7 @@ export function runDemo(options: BootOptions, progress: Progress = NO_PROGRESS):
     text: [
       `${DEMO_FILE} (${formatKiB((filePages * P) / 1024)}) was written to the simulated disk, outside RAM.`,
       `open() and mmap(PROT_READ, MAP_PRIVATE) put a VMA over it at ${hex(fileVa)}; nothing was read yet.`,
-      `Reading a byte of each of its ${filePages} pages took ${fileFaults} faults, each reading a page into the page cache`,
+      `Reading a byte of each of its ${plural(filePages, 'page')} took ${plural(fileFaults, 'fault')}, each reading a page into the page cache`,
       `(Cached and Mapped below). Its first line, read through the mapping: "${firstLine}".`,
     ],
     proc: [
@@ -171,7 +172,7 @@ export function runDemo(options: BootOptions, progress: Progress = NO_PROGRESS):
     title: 'Anonymous memory',
     text: [
       `mmap(NULL, ${anonPages * P}, PROT_READ|PROT_WRITE, MAP_PRIVATE|MAP_ANONYMOUS) = ${hex(anon)}.`,
-      `Writing each of its ${anonPages} pages: ${anonFaults} demand-zero faults, and page tables to map them (VmPTE).`,
+      `Writing each of its ${plural(anonPages, 'page')}: ${plural(anonFaults, 'demand-zero fault')}, and page tables to map them (VmPTE).`,
     ],
     proc: [
       procLines(k, `/proc/${shell.pid}/maps`, (l) => l.startsWith(`${anonStart}-`)),
@@ -192,7 +193,7 @@ export function runDemo(options: BootOptions, progress: Progress = NO_PROGRESS):
     title: 'fork and copy on write',
     text: [
       `fork() made pid ${child.pid}: it copied the page tables, not the pages, and write-protected both sides.`,
-      `The child wrote to ${cowPages} of the ${anonPages} pages: ${cowFaults} faults, each copying one page.`,
+      `The child wrote to ${cowPages} of the ${plural(anonPages, 'page')}: ${plural(cowFaults, 'fault')}, each copying one page.`,
       `At ${hex(anon)} the parent still reads ${shell.load32(anon)}, the child ${child.load32(anon)};`,
       'the pages nobody wrote are still shared (Shared_Dirty), and Pss splits them between the two.',
     ],
@@ -237,7 +238,7 @@ export function runDemo(options: BootOptions, progress: Progress = NO_PROGRESS):
       'then every other one of the first 1024 dentries, the last 512, a third of the buffers and 16 tasks were freed,',
       'and 256 dentries allocated again: they filled holes in partly used slabs first.',
       'A slab goes back to the page allocator only when all of it is free, so active_objs stays below num_objs;',
-      `slabs that emptied went back as they emptied, and kmem_cache_shrink(dentry) released ${shrunk} more pages.`,
+      `slabs that emptied went back as they emptied, and kmem_cache_shrink(dentry) released ${plural(shrunk, 'more page', 'more pages')}.`,
     ],
     proc: [
       slabinfoRows(k, ['task_struct', 'dentry'], true),
@@ -282,7 +283,7 @@ export function runDemo(options: BootOptions, progress: Progress = NO_PROGRESS):
     title: 'Memory pressure',
     text: [
       `"hog" (pid ${hog.pid}) set out to write ${formatKiB((targetPages * P) / 1024)}, ${(targetPages / k.memory.frames).toFixed(2)} times RAM,`,
-      `in mmaps of ${formatKiB((chunkPages * P) / 1024)}, and wrote ${written} pages${killed ? ' before it was killed' : ''}${mmapError === null ? '' : ` (${mmapError})`}.`,
+      `in mmaps of ${formatKiB((chunkPages * P) / 1024)}, and wrote ${plural(written, 'page')}${killed ? ' before it was killed' : ''}${mmapError === null ? '' : ` (${mmapError})`}.`,
       'Below the low watermark kswapd woke, and allocations that found too little reclaimed directly:',
       `first the clean page cache (Cached went from ${cachedBefore} kB to ${procValue(k, '/proc/meminfo', 'Cached')} kB), then,`,
       swap > 0
@@ -339,15 +340,16 @@ export function runDemo(options: BootOptions, progress: Progress = NO_PROGRESS):
     sections.push({
       title: 'Reading swapped pages back',
       text: [
-        `hog read back the first ${readPages} pages it wrote, the oldest and so the first swapped out:`,
-        `${vmstat('pswpin') - swapIn} pages came in from swap (${vmstat('pgmajfault') - major} major faults), and ${bad === 0 ? 'every value read was the value written' : `${bad} values differed from what was written`}.`,
+        `hog read back the first ${plural(readPages, 'page')} it wrote, the oldest and so the first swapped out:`,
+        `${plural(vmstat('pswpin') - swapIn, 'page')} came in from swap (${plural(vmstat('pgmajfault') - major, 'major fault')}), and ${bad === 0 ? 'every value read was the value written' : `${plural(bad, 'value')} differed from what was written`}.`,
       ],
       proc: [
         procKeys(k, '/proc/vmstat', ['pswpin', 'pswpout', 'pgmajfault']),
         procKeys(k, `/proc/${hog.pid}/status`, ['VmRSS', 'RssAnon', 'VmSwap']),
       ],
     });
-    if (bad !== 0) throw new RuntimeFailure(`demo: ${bad} pages read back from swap were wrong`);
+    if (bad !== 0)
+      throw new RuntimeFailure(`demo: ${plural(bad, 'page')} read back from swap were wrong`);
   }
 
   try {

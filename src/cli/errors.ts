@@ -1,66 +1,51 @@
 /**
  * The CLI's errors and the exit codes they map to. Every failure the CLI
- * reports is one of these, so that `main` can turn it into one line on
- * stderr and an exit code without guessing:
+ * reports is one of these or a trace error of the library (src/trace), so
+ * that `main` can turn it into one line on stderr (or, with `--json`, one
+ * JSON document on stdout) and an exit code without guessing:
  *
- * | exit | error | meaning |
- * | --- | --- | --- |
- * | 0 | | success |
- * | 1 | `RuntimeFailure` | the input was well formed but running it failed (a segmentation fault in a trace, a system call that failed unexpectedly, a broken invariant) |
- * | 2 | `UsageError`, `TraceSyntaxError` | bad command line or malformed trace: nothing was run |
+ * | exit | error | code (`--json`) | meaning |
+ * | --- | --- | --- | --- |
+ * | 0 | | | success |
+ * | 1 | `TraceReplayError` | `trace-failed` | a well-formed trace op failed while running (a segmentation fault, a call failing against its `expect`, a kernel bug) |
+ * | 1 | `RuntimeFailure` | `failed`, `write-failed` | the demo's machine misbehaved; an output file could not be written |
+ * | 1 | anything else | `internal` | a bug in mmsim |
+ * | 2 | `UsageError` | `usage`, `read-failed` | a bad command line, a trace that cannot be read: nothing ran |
+ * | 2 | `TraceSyntaxError` | `trace-syntax` | a malformed trace: nothing ran |
+ *
+ * The rule: 2 means nothing ran because the command was wrong; 1 means it
+ * ran and something failed, including writing its output.
  */
 
 /** Exit status of a successful run. */
 export const EXIT_OK = 0;
-/** Exit status of a run that failed while running well-formed input. */
+/** Exit status of a run that failed while running well-formed input, or could not write its output. */
 export const EXIT_FAILURE = 1;
-/** Exit status of a bad command line or a malformed trace. */
+/** Exit status of a bad command line, or a trace that cannot be read or is malformed. */
 export const EXIT_USAGE = 2;
 
-/** A bad command line: an unknown option, a bad value, a file that cannot be read. */
+/** A bad command line: an unknown option, a bad value, a trace that cannot be read. */
 export class UsageError extends Error {
   override readonly name = 'UsageError';
-}
-
-/** Where an op sits in a trace file: its line, and its place inside `repeat` blocks. */
-export interface OpLocation {
-  /** The trace file as named on the command line. */
-  readonly file: string;
-  /** 1-based line number. */
-  readonly line: number;
-  /** `''` for a top-level op; `'repeat.ops[2]'` (nested: `'repeat.ops[0].ops[3]'`) inside repeats. */
-  readonly path: string;
-}
-
-/** `file:line: [path: ]` */
-export function formatLocation(at: OpLocation): string {
-  return `${at.file}:${at.line}: ${at.path === '' ? '' : `${at.path}: `}`;
-}
-
-/**
- * A malformed trace, found before anything ran: the message is
- * `file:line: op: what was expected`.
- */
-export class TraceSyntaxError extends Error {
-  override readonly name = 'TraceSyntaxError';
   constructor(
-    readonly at: OpLocation,
-    readonly op: string | null,
-    readonly detail: string,
+    message: string,
+    /** The `code` of the `--json` error: `'usage'` or `'read-failed'`. */
+    readonly code: 'usage' | 'read-failed' = 'usage',
   ) {
-    super(`${formatLocation(at)}${op === null ? '' : `${op}: `}${detail}`);
+    super(message);
   }
 }
 
 /**
- * Running well-formed input failed: a trace op faulted or failed
- * unexpectedly (with its location), or the demo's machine misbehaved.
+ * Running well-formed input failed (the demo's machine misbehaved), or the
+ * output it made could not be written.
  */
 export class RuntimeFailure extends Error {
   override readonly name = 'RuntimeFailure';
   constructor(
     message: string,
-    readonly at: OpLocation | null = null,
+    /** The `code` of the `--json` error: `'failed'` or `'write-failed'`. */
+    readonly code: 'failed' | 'write-failed' = 'failed',
   ) {
     super(message);
   }

@@ -4,6 +4,7 @@
  * (`mmsim demo | head`) ending the program quietly, as it does for other
  * command-line tools.
  */
+import { readFileSync } from 'node:fs';
 import type { CliIo } from './io.js';
 import { main } from './main.js';
 
@@ -12,6 +13,7 @@ export function processIo(): CliIo {
   return {
     stdout: (text) => process.stdout.write(text),
     stderr: (text) => process.stderr.write(text),
+    readStdin: () => readFileSync(0, 'utf8'),
     progressStream: process.stderr.isTTY ? process.stderr : undefined,
   };
 }

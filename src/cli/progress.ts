@@ -1,6 +1,6 @@
 /**
  * Progress bars for long runs (a big trace, the demo's memory pressure),
- * drawn with cli-progress on a terminal only. Without a terminal the bar
+ * drawn with cli-progress on a terminal only (and not with `--quiet`). Without a terminal the bar
  * is a no-op object, so callers report progress unconditionally and pipes,
  * files and tests get no escape sequences.
  *
@@ -9,26 +9,19 @@
  * costs a counter increment on the hot path.
  */
 import cliProgress from 'cli-progress';
+import { NO_PROGRESS, type ReplayProgress } from '../trace/index.js';
 
-/** A progress bar: `start`, many `tick`s, `stop`. */
-export interface Progress {
-  /** Starts a bar of `total` units named `label`. */
-  start(label: string, total: number, unit: string): void;
-  /** Advances the bar by `n` units (default 1). */
-  tick(n?: number): void;
-  /** Removes the bar (it is cleared, so the report that follows starts on a clean line). */
-  stop(): void;
-}
+/**
+ * A progress bar: `start`, many `tick`s, `stop` (which clears it, so the
+ * report that follows starts on a clean line). The library's
+ * `ReplayProgress`, which the replayer and the demo report to.
+ */
+export type Progress = ReplayProgress;
+
+export { NO_PROGRESS };
 
 /** Units counted before the bar is told. */
 const STEP = 64;
-
-/** A bar that draws nothing. */
-export const NO_PROGRESS: Progress = {
-  start() {},
-  tick() {},
-  stop() {},
-};
 
 /** A cli-progress bar on `stream`, or `NO_PROGRESS` when there is no terminal to draw on. */
 export function createProgress(stream: NodeJS.WritableStream | undefined): Progress {

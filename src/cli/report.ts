@@ -5,8 +5,12 @@
  * and printing are apart so both forms always say the same thing.
  */
 import type { Kernel } from '../kernel.js';
+import type { ReplayStats } from '../trace/index.js';
+import { plural } from './plural.js';
 import type { ProcExcerpt } from './proc-excerpt.js';
 import { formatKiB, renderSummary, type Summary } from './summary.js';
+
+export type { ReplayStats } from '../trace/index.js';
 
 /** One headed step of a report. */
 export interface Section {
@@ -30,25 +34,12 @@ export interface MachineInfo {
   readonly seed: number;
 }
 
-/** What a replay ran. */
-export interface ReplayStats {
-  /** The trace file, as named on the command line. */
-  readonly trace: string;
-  /** Lines in the file. */
-  readonly lines: number;
-  /** Ops run (repeat bodies counted once per iteration, the repeats themselves not). */
-  readonly ops: number;
-  /** Ops not run because their process had been killed by the OOM killer. */
-  readonly skipped: number;
-  /** Ops that failed with the errno their `expect` named. */
-  readonly expectedFailures: number;
-  /** OOM kills, with the line whose op was running. */
-  readonly kills: readonly {
-    readonly line: number;
-    readonly label: string;
-    readonly pid: number;
-    readonly name: string;
-  }[];
+/** A file a command wrote (its path as given on the command line), for `--json`. */
+export interface WrittenFile {
+  readonly file: string;
+  /** What it holds: `'memory map'`, `'address space of pid 1'`. */
+  readonly what: string;
+  readonly bytes: number;
 }
 
 /** A demo's or a replay's report. */
@@ -58,6 +49,27 @@ export interface Report {
   readonly sections: readonly Section[];
   readonly summary: Summary;
   readonly replay?: ReplayStats;
+  /** The files written (`--svg FILE`), in `--json` output only. */
+  readonly wrote?: readonly WrittenFile[];
+}
+
+/** What `mmsim proc --json` prints. */
+export interface ProcOutput {
+  readonly command: 'proc';
+  readonly machine: MachineInfo;
+  /** The /proc file, e.g. `/proc/meminfo`. */
+  readonly file: string;
+  /** Its lines, exactly as the file has them. */
+  readonly lines: readonly string[];
+}
+
+/** What `mmsim map --json` prints. */
+export interface MapOutput {
+  readonly command: 'map';
+  readonly machine: MachineInfo;
+  /** The process drawn with `--pid`, or null for physical memory. */
+  readonly pid: number | null;
+  readonly wrote: readonly WrittenFile[];
 }
 
 /** The machine description of a booted kernel. */
@@ -93,7 +105,7 @@ export function renderText(r: Report): string {
   if (r.replay !== undefined) {
     const s = r.replay;
     out.push(
-      `trace ${s.trace}: ${s.lines} lines, ${s.ops} ops run, ${s.skipped} skipped (process killed), ${s.expectedFailures} failed as expected`,
+      `trace ${s.trace}: ${plural(s.lines, 'line')}, ${plural(s.ops, 'op')} run, ${s.skipped} skipped (process killed), ${s.expectedFailures} failed as expected`,
     );
   }
   r.sections.forEach((section, i) => {
@@ -114,7 +126,7 @@ export function renderText(r: Report): string {
   return `${out.join('\n')}\n`;
 }
 
-/** The report as JSON (one document, two-space indented, ending with a newline). */
-export function renderJson(r: Report): string {
+/** A report (or any command's JSON output) as JSON: one document, two-space indented, ending with a newline. */
+export function renderJson(r: Report | ProcOutput | MapOutput): string {
   return `${JSON.stringify(r, null, 2)}\n`;
 }

@@ -12,6 +12,7 @@
  */
 import type { Kernel } from '../kernel.js';
 import type { Process } from '../vm/process.js';
+import { plural } from './plural.js';
 import { procValue } from './proc-excerpt.js';
 
 /** The order the fragmentation figures are computed at (`PAGE_ALLOC_COSTLY_ORDER`). */
@@ -230,7 +231,7 @@ export function renderSummary(s: Summary, pageSize: number): string[] {
   const f = s.fragmentation;
   const rows: [string, string][] = [
     ['page faults', `${s.pageFaults} (major ${s.majorFaults})`],
-    ['swap in / out', `${s.swapIn} / ${s.swapOut} pages`],
+    ['swap in / out', `${s.swapIn} / ${plural(s.swapOut, 'page')}`],
     [
       'OOM kills',
       s.kills.length === 0
@@ -239,7 +240,7 @@ export function renderSummary(s: Summary, pageSize: number): string[] {
     ],
     [
       'slab',
-      `${formatKiB(s.slab.kB)} in ${s.slab.caches} caches, ${s.slab.activeObjects} of ${s.slab.totalObjects} objects active (${percent(s.slab.utilization)} of slot bytes)`,
+      `${formatKiB(s.slab.kB)} in ${plural(s.slab.caches, 'cache')}, ${s.slab.activeObjects} of ${plural(s.slab.totalObjects, 'object')} active (${percent(s.slab.utilization)} of slot bytes)`,
     ],
     [
       'memory',

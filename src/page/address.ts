@@ -14,7 +14,7 @@
  */
 import type { Arch } from './arch.js';
 import { KernelBug } from './errors.js';
-import { describeValue } from './validate.js';
+import { checkInteger, describeValue } from './validate.js';
 
 declare const brand: unique symbol;
 /** A page frame number. */
@@ -36,6 +36,11 @@ const TWO_64N = 1n << 64n;
  * and is canonical when bits 63..vaBits-1 are all equal.
  */
 export function isCanonical(va: number | bigint, vaBits = 48): boolean {
+  if (!(Number.isInteger(vaBits) && vaBits >= 32 && vaBits <= 64)) {
+    throw new RangeError(
+      `isCanonical: vaBits ${describeValue(vaBits)} is not an integer from 32 to 64`,
+    );
+  }
   if (typeof va === 'bigint') {
     if (va < 0n || va >= TWO_64N) return false;
     if (vaBits === 32) return va < 1n << 32n;
@@ -57,6 +62,9 @@ export function isCanonical(va: number | bigint, vaBits = 48): boolean {
  * @throws RangeError if the address is not a canonical 48-bit address.
  */
 export function virtAddr(x: number | bigint): VirtAddr {
+  if (typeof x !== 'number' && typeof x !== 'bigint') {
+    throw new RangeError(`virtAddr: ${describeValue(x)} is not a canonical 48-bit address`);
+  }
   if (typeof x === 'bigint') {
     if (!isCanonical(x, 48)) {
       throw new RangeError(`virtAddr: 0x${x.toString(16)} is not a canonical 48-bit address`);
@@ -77,18 +85,27 @@ export function virtAddr(x: number | bigint): VirtAddr {
  * @param width - minimum number of hex digits (zero-padded), default none.
  */
 export function formatAddress(va: number, width = 0): string {
-  if (!Number.isInteger(va)) throw new RangeError(`formatAddress: ${va} is not an integer`);
+  if (!Number.isInteger(va)) {
+    throw new RangeError(`formatAddress: ${describeValue(va)} is not an integer`);
+  }
+  if (!(Number.isInteger(width) && width >= 0 && width <= 64)) {
+    throw new RangeError(
+      `formatAddress: width ${describeValue(width)} is not an integer from 0 to 64`,
+    );
+  }
   const hex = va < 0 ? (BigInt(va) + TWO_64N).toString(16) : va.toString(16);
   return `0x${hex.padStart(width, '0')}`;
 }
 
 /** The frame holding physical address `pa` (`PHYS_PFN`). */
 export function physToPfn(arch: Arch, pa: number): Pfn {
+  checkInteger('physToPfn', 'physical address', pa);
   return Math.floor(pa / arch.pageSize) as Pfn;
 }
 
 /** The physical address of the first byte of frame `pfn` (`PFN_PHYS`). */
 export function pfnToPhys(arch: Arch, pfn: number): PhysAddr {
+  checkInteger('pfnToPhys', 'pfn', pfn);
   return (pfn * arch.pageSize) as PhysAddr;
 }
 
@@ -99,7 +116,7 @@ export function pfnToPhys(arch: Arch, pfn: number): PhysAddr {
  * outside the kernel half and `__pa` of a user address is refused.
  */
 export function inDirectMap(arch: Arch, pa: number): boolean {
-  return pa >= 0 && pa < Math.min(arch.directMapLimit, arch.maxMemory);
+  return typeof pa === 'number' && pa >= 0 && pa < Math.min(arch.directMapLimit, arch.maxMemory);
 }
 
 /**

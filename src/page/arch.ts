@@ -10,6 +10,7 @@
  * number of levels each granule needs), arch/arm64/mm/init.c (zone limits).
  */
 import { KernelError } from './errors.js';
+import { checkCount, describeValue } from './validate.js';
 
 /** Names of the architectures mmsim can boot. */
 export type ArchName = 'x86_64' | 'i386' | 'arm64-4k' | 'arm64-16k' | 'arm64-64k';
@@ -159,10 +160,10 @@ export const ARCH_NAMES = Object.keys(ARCHES) as readonly ArchName[];
  * @throws KernelError `EINVAL` for an unknown name.
  */
 export function getArch(name: string): Arch {
-  if (!Object.hasOwn(ARCHES, name)) {
+  if (typeof name !== 'string' || !Object.hasOwn(ARCHES, name)) {
     throw new KernelError(
       'EINVAL',
-      `arch: unknown architecture ${JSON.stringify(name)} (expected one of ${ARCH_NAMES.join(', ')})`,
+      `arch: unknown architecture ${typeof name === 'string' ? JSON.stringify(name) : describeValue(name)} (expected one of ${ARCH_NAMES.join(', ')})`,
     );
   }
   return ARCHES[name as ArchName];
@@ -184,6 +185,7 @@ export interface ZoneSpan {
  * of RAM are present and empty, as Linux prints them.
  */
 export function zoneSpans(arch: Arch, memorySize: number): ZoneSpan[] {
+  checkCount('zoneSpans', 'memory size', memorySize);
   const endPfn = Math.floor(memorySize / arch.pageSize);
   let start = 0;
   return arch.zones.map((zone) => {

@@ -58,5 +58,5 @@ const codeByNumber = new Map<number, ErrnoCode>(
  * Accepts a negative syscall result too. Unknown numbers give `undefined`.
  */
 export function errnoName(errno: number): ErrnoCode | undefined {
-  return codeByNumber.get(Math.abs(errno));
+  return typeof errno === 'number' ? codeByNumber.get(Math.abs(errno)) : undefined;
 }

@@ -7,6 +7,7 @@
  * dropped, as with the kernel's `log_buf_len` (default 128 KiB,
  * CONFIG_LOG_BUF_SHIFT=17).
  */
+import { checkCount } from './validate.js';
 
 /** Console log levels (include/linux/kern_levels.h). */
 export const LogLevel = {
@@ -108,6 +109,7 @@ export class KernelLog {
 
 /** `[%5lu.%06lu]`, as printk prints its timestamps. */
 export function formatTimestamp(ns: number): string {
+  checkCount('formatTimestamp', 'ns', ns);
   const micros = Math.floor(ns / 1000);
   const seconds = Math.floor(micros / 1e6);
   return `[${String(seconds).padStart(5, ' ')}.${String(micros % 1e6).padStart(6, '0')}]`;

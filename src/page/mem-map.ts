@@ -34,6 +34,8 @@
  * `Worker` that attaches to the RAM sees the same struct pages
  * (`new MemMap(attachedMemory, offset, frames)`).
  */
+
+import { showAddress } from './address.js';
 import { KernelBug } from './errors.js';
 import {
   PAGE_FLAGS_MASK,
@@ -98,10 +100,14 @@ export class MemMap {
       throw new KernelBug(`MemMap: frame count ${frames} is not a positive integer`);
     }
     if (!Number.isInteger(base) || base < 0 || base % 4 !== 0 || base + bytes > memory.size) {
-      throw new KernelBug(`MemMap: range ${base}+${bytes} is not a 4-byte aligned range of RAM`);
+      throw new KernelBug(
+        `MemMap: range ${showAddress(base)}+${bytes} is not a 4-byte aligned range of RAM`,
+      );
     }
     if (offset + bytes > chunkSize) {
-      throw new KernelBug(`MemMap: range ${base}+${bytes} straddles a 4 GiB chunk of RAM`);
+      throw new KernelBug(
+        `MemMap: range ${showAddress(base)}+${bytes} straddles a 4 GiB chunk of RAM`,
+      );
     }
     const buffer = memory.buffers[chunk] as SharedArrayBuffer;
     const field = (i: number) => offset + i * frames * 4;

@@ -22,7 +22,7 @@
  */
 import { showAddress } from './address.js';
 import { KernelBug } from './errors.js';
-import { checkByteArray, checkStoreValue, describeValue } from './validate.js';
+import { checkByteArray, checkPageSize, checkStoreValue, describeValue } from './validate.js';
 
 const MiB = 2 ** 20;
 /** log2 of the largest chunk: 4 GiB. */
@@ -112,7 +112,11 @@ export class PhysicalMemory {
    * @param pageSize - its `pageSize`.
    */
   static attach(buffers: readonly SharedArrayBuffer[], pageSize = 4096): PhysicalMemory {
-    if (buffers.length === 0 || !buffers.every((b) => b instanceof SharedArrayBuffer)) {
+    if (
+      !Array.isArray(buffers) ||
+      buffers.length === 0 ||
+      !buffers.every((b) => b instanceof SharedArrayBuffer)
+    ) {
       throw new KernelBug('PhysicalMemory.attach: expected a non-empty array of SharedArrayBuffer');
     }
     for (let i = 0; i < buffers.length - 1; i++) {
@@ -150,19 +154,10 @@ export class PhysicalMemory {
     if (!HOST_LITTLE_ENDIAN) {
       throw new KernelBug('PhysicalMemory: the host must store typed arrays little-endian');
     }
-    if (
-      !Number.isInteger(pageSize) ||
-      pageSize < 4096 ||
-      pageSize > 65536 ||
-      (pageSize & (pageSize - 1)) !== 0
-    ) {
-      throw new KernelBug(
-        `PhysicalMemory: page size ${pageSize} is not a power of two from 4096 to 65536`,
-      );
-    }
+    checkPageSize('PhysicalMemory', pageSize);
     if (!Number.isInteger(size) || size < MIN_MEMORY || size > MAX_MEMORY) {
       throw new KernelBug(
-        `PhysicalMemory: size ${size} is not an integer from ${MIN_MEMORY} to ${MAX_MEMORY}`,
+        `PhysicalMemory: size ${describeValue(size)} is not an integer from ${MIN_MEMORY} to ${MAX_MEMORY}`,
       );
     }
     if (size % pageSize !== 0) {

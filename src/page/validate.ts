@@ -181,3 +181,17 @@ export function checkPageSize(fn: string, pageSize: unknown): asserts pageSize i
     );
   }
 }
+
+/**
+ * Throws `KernelBug` unless `x` is a number that is an integer (of any
+ * sign and size): the check a pure helper makes before arithmetic that a
+ * BigInt would break and an object would coerce.
+ *
+ * @param fn - the public function, for the message
+ * @param what - the argument's name, for the message
+ */
+export function checkInteger(fn: string, what: string, x: unknown): asserts x is number {
+  if (!(typeof x === 'number' && Number.isInteger(x))) {
+    throw new KernelBug(`${fn}: ${what} ${describeValue(x)} is not an integer`);
+  }
+}

@@ -5,6 +5,14 @@
  * @packageDocumentation
  */
 
+export { SLAB_FACTORIES } from './create.js';
+export {
+  type KmallocCore,
+  type KmallocMemory,
+  kcallocOn,
+  kreallocOn,
+  kzallocOn,
+} from './kmalloc-family.js';
 export {
   KMALLOC_MIN_SIZE,
   type KmallocClass,
@@ -39,6 +47,7 @@ export {
 export type { DebugLayout, DebugSink } from './slab-debug.js';
 export * from './slab-flags.js';
 export { SLAB_KINDS, type SlabKind } from './slab-kind.js';
+export { type SlabFactory, type SlabLayer, slabLayerProblem } from './slab-layer.js';
 export {
   SLOB_BREAK1,
   SLOB_BREAK2,

@@ -5,6 +5,7 @@
  * PAGE_SHIFT + 1`), plus 96 and 192; larger requests go to the page
  * allocator, up to `KMALLOC_MAX_SIZE` (a block of MAX_ORDER).
  */
+import { checkPageSize } from '../page/validate.js';
 
 /** `KMALLOC_MIN_SIZE`: the smallest kmalloc cache. */
 export const KMALLOC_MIN_SIZE = 8;
@@ -25,6 +26,7 @@ function label(size: number): string {
 
 /** The kmalloc size classes for a page size, smallest first (kmalloc_info). */
 export function kmallocClasses(pageSize: number): KmallocClass[] {
+  checkPageSize('kmallocClasses', pageSize);
   const max = pageSize * 2;
   const sizes: number[] = [];
   for (let size = KMALLOC_MIN_SIZE; size <= max; size *= 2) {

@@ -26,7 +26,6 @@ import {
   __GFP_NOFAIL,
   __GFP_NOWARN,
   __GFP_RECLAIMABLE,
-  __GFP_ZERO,
   type Gfp,
 } from '../gfp/flags.js';
 import { formatGfp } from '../gfp/format.js';
@@ -39,7 +38,8 @@ import { type KernelLog, LogLevel } from '../page/kernel-log.js';
 import type { MemMap } from '../page/mem-map.js';
 import { PAGE_TYPE_SHIFT, PageType, PG } from '../page/page-flags.js';
 import type { PhysicalMemory } from '../page/physical-memory.js';
-import { checkCount, describeValue, isCount } from '../page/validate.js';
+import { checkCount, checkInteger, describeValue, isCount } from '../page/validate.js';
+import { kcallocOn, kreallocOn, kzallocOn } from './kmalloc-family.js';
 import {
   type KmallocClass,
   kmallocClasses,
@@ -357,6 +357,12 @@ export abstract class SlabAllocatorBase {
     return this.cacheById[id];
   }
 
+  /** Whether `cache` is a live cache of this allocator (found by its id, not by a scan). */
+  hasCache(cache: unknown): boolean {
+    if (!(cache instanceof SlabCacheBase)) return false;
+    return this.cacheById[cache.id] === cache;
+  }
+
   // --- the kmalloc family -------------------------------------------------
 
   /** `kmalloc_type`: which family of caches serves a gfp mask. */
@@ -375,7 +381,7 @@ export abstract class SlabAllocatorBase {
    * @throws KernelBug for a size that is not a non-negative integer or an invalid gfp mask.
    */
   kmalloc(size: number, gfp: Gfp): VirtAddr | null {
-    if (!(size >= 0 && Number.isSafeInteger(size))) {
+    if (!isCount(size)) {
       throw new KernelBug(`kmalloc: size ${describeValue(size)} is not a non-negative integer`);
     }
     checkGfp('kmalloc', gfp);
@@ -404,51 +410,27 @@ export abstract class SlabAllocatorBase {
     return this.pfnToVirt(pfn);
   }
 
-  /** `kzalloc`: kmalloc with `__GFP_ZERO`. */
+  /** `kzalloc`: kmalloc with `__GFP_ZERO` (common code: see {@link kzallocOn}). */
   kzalloc(size: number, gfp: Gfp): VirtAddr | null {
-    checkGfp('kzalloc', gfp); // before `|` turns garbage into a number
-    return this.kmalloc(size, gfp | __GFP_ZERO);
+    return kzallocOn(this, size, gfp);
   }
 
-  /** `kcalloc`: an array of `n` elements of `size` bytes, zeroed; `null` if `n * size` overflows. */
+  /**
+   * `kcalloc`: an array of `n` elements of `size` bytes, zeroed; `null` if
+   * `n * size` overflows (common code: see {@link kcallocOn}).
+   */
   kcalloc(n: number, size: number, gfp: Gfp): VirtAddr | null {
-    if (!isCount(n) || !isCount(size)) {
-      throw new KernelBug(
-        `kcalloc: n ${describeValue(n)} and size ${describeValue(size)} must be non-negative integers`,
-      );
-    }
-    checkGfp('kcalloc', gfp);
-    const bytes = n * size;
-    // check_mul_overflow on size_t.
-    if (!Number.isSafeInteger(bytes) || bytes > 2 ** (this.pointerSize * 8) - 1) return null;
-    return this.kzalloc(bytes, gfp);
+    return kcallocOn(this, this, n, size, gfp);
   }
 
   /**
    * `krealloc`: resizes an allocation, in place when `ksize` allows,
    * otherwise by moving it. A `null` result leaves the old allocation
-   * untouched. `krealloc(ptr, 0)` frees and returns `ZERO_SIZE_PTR`.
+   * untouched. `krealloc(ptr, 0)` frees and returns `ZERO_SIZE_PTR`
+   * (common code: see {@link kreallocOn}).
    */
   krealloc(ptr: number | null, size: number, gfp: Gfp): VirtAddr | null {
-    if (!isCount(size)) {
-      throw new KernelBug(`krealloc: size ${describeValue(size)} is not a non-negative integer`);
-    }
-    checkGfp('krealloc', gfp);
-    if (ptr === null || ptr === 0 || ptr === ZERO_SIZE_PTR) return this.kmalloc(size, gfp);
-    const old = this.ksize(ptr);
-    if (size === 0) {
-      this.kfree(ptr);
-      return ZERO_SIZE_PTR as VirtAddr;
-    }
-    if (size <= old) {
-      if ((gfp & __GFP_ZERO) !== 0) this.zeroBytes(this.virtToPhys(ptr) + size, old - size);
-      return ptr as VirtAddr;
-    }
-    const moved = this.kmalloc(size, gfp);
-    if (moved === null) return null;
-    this.memory.write(this.virtToPhys(moved), this.memory.read(this.virtToPhys(ptr), old));
-    this.kfree(ptr);
-    return moved;
+    return kreallocOn(this, this, ptr, size, gfp);
   }
 
   /**
@@ -646,7 +628,9 @@ export function calculateAlignment(flags: number, align: number, size: number): 
   }
   checkCount('calculateAlignment', 'align', align);
   if (!isCount(size) || size === 0) {
-    throw new KernelBug(`calculateAlignment: size ${describeValue(size)} is not a positive integer`);
+    throw new KernelBug(
+      `calculateAlignment: size ${describeValue(size)} is not a positive integer`,
+    );
   }
   let a = align;
   if ((flags & SLAB_HWCACHE_ALIGN) !== 0) {
@@ -656,6 +640,35 @@ export function calculateAlignment(flags: number, align: number, size: number): 
   }
   a = Math.max(a, ARCH_SLAB_MINALIGN);
   return Math.ceil(a / 8) * 8;
+}
+
+/**
+ * Throws `KernelBug` unless the numbers a cache's layout is computed from
+ * are sane: a positive object size, a power-of-two alignment, integer
+ * flags and a boolean `hasCtor`. For the static layout helpers, which
+ * `kmemCacheCreate` calls with checked values and users may call directly.
+ *
+ * @internal
+ */
+export function checkCacheShape(
+  fn: string,
+  objectSize: unknown,
+  align: unknown,
+  flags: unknown,
+  hasCtor: unknown,
+): void {
+  if (!isCount(objectSize) || objectSize === 0) {
+    throw new KernelBug(
+      `${fn}: object size ${describeValue(objectSize)} is not a positive integer`,
+    );
+  }
+  if (!isCount(align) || align === 0 || (align & (align - 1)) !== 0) {
+    throw new KernelBug(`${fn}: align ${describeValue(align)} is not a power of two`);
+  }
+  checkInteger(fn, 'flags', flags);
+  if (typeof hasCtor !== 'boolean') {
+    throw new KernelBug(`${fn}: hasCtor ${describeValue(hasCtor)} is not a boolean`);
+  }
 }
 
 /** Bits of `struct page`'s `flags` word below the page type. */

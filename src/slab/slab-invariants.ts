@@ -3,6 +3,7 @@
  * cache against its slabs, for tests.
  */
 
+import { showAddress } from '../page/address.js';
 import { KernelBug } from '../page/errors.js';
 import { PG } from '../page/page-flags.js';
 import type { SlabCache } from './slab.js';
@@ -27,12 +28,12 @@ export function checkSlabCacheInvariants(cache: SlabCache): void {
   const addCached = (obj: number, what: string): void => {
     const head = m.compoundHead(Math.floor(obj / cache.pageSize));
     if (!m.testFlag(head, PG.slab) || m.mapping[head] !== cache.id)
-      bug(`${what} holds ${obj}, not an object of this cache's slabs`);
+      bug(`${what} holds ${showAddress(obj)}, not an object of this cache's slabs`);
     const offset = obj - slabMemStart(cache, head) - cache.objOffset;
     if (offset < 0 || offset % cache.size !== 0 || offset / cache.size >= cache.num)
-      bug(`${what} holds ${obj}, not an object start`);
-    if (slab.shadowTest(obj)) bug(`${what} holds live object ${obj}`);
-    if (cached.has(obj)) bug(`${what} holds ${obj} twice`);
+      bug(`${what} holds ${showAddress(obj)}, not an object start`);
+    if (slab.shadowTest(obj)) bug(`${what} holds live object ${showAddress(obj)}`);
+    if (cached.has(obj)) bug(`${what} holds ${showAddress(obj)} twice`);
     cached.add(obj);
   };
   for (let cpu = 0; cpu < cache.acAvail.length; cpu++) {
@@ -110,11 +111,12 @@ export function checkSlabCacheInvariants(cache: SlabCache): void {
       const inArray = cached.has(obj);
       if (inArray) {
         cachedSeen++;
-        if (free[i] === 1) bug(`object ${obj} is in an array cache and on its slab's freelist`);
+        if (free[i] === 1)
+          bug(`object ${showAddress(obj)} is in an array cache and on its slab's freelist`);
       }
       const isLive = free[i] === 0 && !inArray;
       if (slab.shadowTest(obj) !== isLive)
-        bug(`object ${obj} is ${isLive ? 'allocated' : 'free'} but marked otherwise`);
+        bug(`object ${showAddress(obj)} is ${isLive ? 'allocated' : 'free'} but marked otherwise`);
       if (isLive) live++;
     }
   }

@@ -88,8 +88,10 @@ import {
 } from '../gfp/flags.js';
 import { checkGfp } from '../gfp/zone.js';
 import type { VirtAddr } from '../page/address.js';
+import { checkCount, checkPageSize } from '../page/validate.js';
 import type { SlabInfo } from './kmem-cache.js';
 import {
+  checkCacheShape,
   type ObjectChecks,
   SlabAllocatorBase,
   type SlabAllocatorOptions,
@@ -131,6 +133,8 @@ export { BATCHREFILL_LIMIT, SLABS_FREE, SLABS_FULL, SLABS_PARTIAL } from './slab
 
 /** `enable_cpucache`: the array cache limit for a slot size. */
 export function cpucacheLimit(size: number, pageSize: number): number {
+  checkCount('cpucacheLimit', 'size', size);
+  checkPageSize('cpucacheLimit', pageSize);
   if (size > 131072) return 1;
   if (size > pageSize) return 8;
   if (size > 1024) return 24;
@@ -275,6 +279,7 @@ export class SlabCache extends SlabCacheBase implements ObjectChecks {
     flags: number,
     hasCtor: boolean,
   ): SlabGeometry {
+    checkCacheShape('SlabCache.geometry', objectSize, align, flags, hasCtor);
     return slabGeometry(slab, objectSize, align, flags, hasCtor);
   }
 

@@ -8,6 +8,7 @@
  * (`SlobAllocator.census` keeps the last one until the next change).
  */
 
+import { showAddress } from '../page/address.js';
 import { KernelBug } from '../page/errors.js';
 import { PG } from '../page/page-flags.js';
 import type { SlobAllocator } from './slob.js';
@@ -61,8 +62,9 @@ export function takeSlobCensus(slob: SlobAllocator): SlobCensus {
   for (const cache of slob.caches) {
     if (!(cache instanceof SlobCache)) continue;
     for (const pa of cache.cachedObjects()) {
-      if (cachedAt.has(pa)) bug(`object ${pa} is kept free twice`);
-      if (slob.shadowTest(pa)) bug(`object ${pa} of ${cache.name} is kept free but marked live`);
+      if (cachedAt.has(pa)) bug(`object ${showAddress(pa)} is kept free twice`);
+      if (slob.shadowTest(pa))
+        bug(`object ${showAddress(pa)} of ${cache.name} is kept free but marked live`);
       cachedAt.set(pa, cache);
     }
   }
@@ -82,7 +84,7 @@ export function takeSlobCensus(slob: SlobAllocator): SlobCensus {
       census.cached.set(cache.id, (census.cached.get(cache.id) ?? 0) + 1);
       cachedSeen++;
     } else {
-      bug(`object ${pa} of ${cache.name} is neither live nor kept free`);
+      bug(`object ${showAddress(pa)} of ${cache.name} is neither live nor kept free`);
     }
   };
   for (let pfn = 0; pfn < m.frames; pfn++) {
@@ -188,7 +190,7 @@ function checkPage(
         blockClass = listFor(size + MINALIGN);
         obj = blockPa + MINALIGN;
         if (!slob.shadowTest(obj))
-          bug(`SLOB page ${pfn}: kmalloc object ${obj} is not marked live`);
+          bug(`SLOB page ${pfn}: kmalloc object ${showAddress(obj)} is not marked live`);
         census.kmalloc++;
       } else if (blockPa % 8 === CACHE_HEADER) {
         const id = slob.memory.load32(blockPa);

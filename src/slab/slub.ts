@@ -39,10 +39,13 @@ import {
 } from '../gfp/flags.js';
 import { checkGfp } from '../gfp/zone.js';
 import type { VirtAddr } from '../page/address.js';
+import { showAddress } from '../page/address.js';
 import { KernelBug } from '../page/errors.js';
 import { PG } from '../page/page-flags.js';
+import { checkCount, checkPageSize, describeValue, isCount } from '../page/validate.js';
 import type { SlabInfo } from './kmem-cache.js';
 import {
+  checkCacheShape,
   type ObjectChecks,
   SlabAllocatorBase,
   type SlabAllocatorOptions,
@@ -102,6 +105,11 @@ function calcSlabOrder(
 
 /** `calculate_order`: the smallest order wasting at most 1/16 (then 1/8, 1/4, 1/2) of the slab. */
 export function calculateOrder(size: number, pageSize: number, cpus: number): number {
+  if (!isCount(size) || size === 0) {
+    throw new KernelBug(`calculateOrder: size ${describeValue(size)} is not a positive integer`);
+  }
+  checkPageSize('calculateOrder', pageSize);
+  checkCount('calculateOrder', 'cpus', cpus);
   let minObjects = 4 * (fls(cpus) + 1);
   const maxObjects = Math.max(Math.floor((pageSize * 2 ** SLUB_MAX_ORDER) / size), 1);
   minObjects = Math.min(minObjects, maxObjects);
@@ -199,6 +207,10 @@ export class SlubCache extends SlabCacheBase implements ObjectChecks {
     hasCtor: boolean,
     ptr: number,
   ): { size: number; offset: number; inuse: number; redLeftPad: number; trackOffset: number } {
+    checkCacheShape('SlubCache.layout', objectSize, align, flags, hasCtor);
+    if (ptr !== 4 && ptr !== 8) {
+      throw new KernelBug(`SlubCache.layout: pointer size ${describeValue(ptr)} is not 4 or 8`);
+    }
     let size = Math.ceil(objectSize / ptr) * ptr;
     if ((flags & SLAB_RED_ZONE) !== 0 && size === objectSize) size += ptr;
     const inuse = size;
@@ -633,12 +645,12 @@ export class SlubCache extends SlabCacheBase implements ObjectChecks {
       const offset = obj - base;
       if (offset < 0 || offset % this.size !== 0 || offset / this.size >= total) {
         throw new KernelBug(
-          `checkInvariants: cache ${this.name}: ${what} points to ${obj}, outside slab ${head}'s objects`,
+          `checkInvariants: cache ${this.name}: ${what} points to ${showAddress(obj)}, outside slab ${head}'s objects`,
         );
       }
       if (this.slub.shadowTest(obj))
         throw new KernelBug(
-          `checkInvariants: cache ${this.name}: ${what} holds live object ${obj}`,
+          `checkInvariants: cache ${this.name}: ${what} holds live object ${showAddress(obj)}`,
         );
       if (++n > total) throw new KernelBug(`checkInvariants: cache ${this.name}: ${what} loops`);
     }

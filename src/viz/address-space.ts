@@ -48,7 +48,11 @@ import { type VmaPages, vmaPages } from './vma-pages.js';
  * ```
  */
 export interface AddressSpaceOptions {
-  /** Width of the picture in pixels (640..8000; default 1000). */
+  /**
+   * Width of the layout in user units, the `viewBox` width (640..8000; default 1000): how
+   * much room text and cells get. The picture itself has no fixed size and scales to its
+   * container.
+   */
   readonly width?: number;
   /** The title (default "Address space of pid <pid> (<name>)"). */
   readonly title?: string;

@@ -42,7 +42,11 @@ import {
  * ```
  */
 export interface BuddyInfoOptions {
-  /** Width of the picture in pixels (400..8000; default 900). */
+  /**
+   * Width of the layout in user units, the `viewBox` width (400..8000; default 900): how
+   * much room text and cells get. The picture itself has no fixed size and scales to its
+   * container.
+   */
   readonly width?: number;
   /** The title (default "Free blocks per order (/proc/buddyinfo)"). */
   readonly title?: string;
@@ -169,7 +173,7 @@ export function renderBuddyInfo(kernel: Kernel, options: BuddyInfoOptions = {}):
           width: barWidth,
           height: h,
           fill: FREE_COLOURS[order] ?? '#ffffff',
-          stroke: '#2b8a3e',
+          stroke: FREE_COLOURS[0],
           'stroke-width': h > 0 ? 0.75 : 0,
           'data-zone': zone.name,
           'data-order': order,

@@ -1,6 +1,6 @@
 /**
- * Pictures of memory, as SVG documents (strings), for people who would
- * rather look than read /proc:
+ * Pictures of memory (`mmsim/viz`, also exported from `mmsim`), as SVG
+ * documents (strings), for people who would rather look than read /proc:
  *
  * - {@link renderMemoryMap}: physical memory, a cell per frame (or per
  *   aligned block of frames), coloured by owner, zones marked;
@@ -12,11 +12,16 @@
  * frame, read from the struct page array.
  *
  * Each function only reads the machine and returns the same bytes for the
- * same state.
+ * same state. Every picture has a `viewBox` and no fixed `width` or
+ * `height`, so it scales to the element that shows it; the free-block
+ * colours of orders 0 to 3 differ in hue as well as lightness, so that
+ * fragmentation is easy to read.
  *
  * @example
  * ```ts
  * import { writeFileSync } from 'node:fs';
+ * import { Kernel } from 'mmsim';
+ * import { renderAddressSpace, renderBuddyInfo, renderMemoryMap } from 'mmsim/viz';
  * const k = Kernel.boot({ memory: '64M' });
  * writeFileSync('memory-map.svg', renderMemoryMap(k));
  * writeFileSync('buddyinfo.svg', renderBuddyInfo(k));

@@ -60,7 +60,11 @@ import {
  * ```
  */
 export interface MemoryMapOptions {
-  /** Width of the picture in pixels (320..8000; default 1000). */
+  /**
+   * Width of the layout in user units, the `viewBox` width (320..8000; default 1000): how
+   * much room text and cells get. The picture itself has no fixed size and scales to its
+   * container.
+   */
   readonly width?: number;
   /**
    * At most this many cells (16..262144; default 4096): frames are grouped

@@ -33,6 +33,7 @@ import {
   PageType,
   PG,
 } from '../page/page-flags.js';
+import { describeValue } from '../page/validate.js';
 
 /** The largest free-block order (`MAX_PAGE_ORDER`). */
 const MAX_ORDER = 10;
@@ -232,7 +233,7 @@ function allocatedFrameOwner(f: number): number {
 
 /** The name of the slab cache with `id`, or of SLOB's shared heap (id 0). */
 function slabCacheName(kernel: Kernel, id: number): string {
-  const cache = kernel.slab.cacheWithId(id);
+  const cache = kernel.slab.cacheWithId?.(id);
   if (cache !== undefined) return cache.name;
   if (id === 0 && kernel.slab.kind === 'slob') return 'SLOB heap';
   return `cache #${id}`;
@@ -248,6 +249,9 @@ function slabCacheName(kernel: Kernel, id: number): string {
  * ```
  */
 export function ownerKindOf(code: number): OwnerKind {
+  if (!(typeof code === 'number' && Number.isInteger(code) && code >= 0)) {
+    throw new RangeError(`ownerKindOf: code ${describeValue(code)} is not a non-negative integer`);
+  }
   if (code >= Owner.slab) return 'slab';
   if (code <= Owner.free + MAX_ORDER) return 'free';
   switch (code) {
@@ -281,6 +285,9 @@ export function ownerKindOf(code: number): OwnerKind {
  * ```
  */
 export function ownerKey(owners: FrameOwners, code: number): string {
+  if (!(typeof code === 'number' && Number.isInteger(code) && code >= 0)) {
+    throw new RangeError(`ownerKey: code ${describeValue(code)} is not a non-negative integer`);
+  }
   const kind = ownerKindOf(code);
   if (kind === 'free') return `free:${code - Owner.free}`;
   if (kind === 'slab') {
@@ -342,6 +349,11 @@ export function countFrameOwners(owners: FrameOwners): Map<string, number> {
  * ```
  */
 export function compareOwnerKeys(a: string, b: string): number {
+  if (typeof a !== 'string' || typeof b !== 'string') {
+    throw new TypeError(
+      `compareOwnerKeys: keys ${describeValue(a)} and ${describeValue(b)} must be strings`,
+    );
+  }
   const kindA = keyKind(a);
   const kindB = keyKind(b);
   if (kindA !== kindB) return OWNER_KINDS.indexOf(kindA) - OWNER_KINDS.indexOf(kindB);

@@ -122,12 +122,16 @@ export function text(x: number, y: number, content: string, attrs: Attrs = {}): 
 }
 
 /**
- * The whole document: an `<svg>` root of the given size with a white
- * background, a `<title>` for screen readers and the body.
+ * The whole document: an `<svg>` root with a white background, a
+ * `<title>` for screen readers and the body. The root has a `viewBox` of
+ * `width` x `height` and no `width` or `height` attribute, so the picture
+ * scales to its container (an `<img>` in a page or a README fills the
+ * width it is given and keeps its proportions); a program that wants a
+ * fixed size sets it on the element that shows the picture.
  *
  * @example
  * ```ts
- * svgDocument(200, 100, 'Empty', []); // '<svg xmlns="http://www.w3.org/2000/svg" ...'
+ * svgDocument(200, 100, 'Empty', []); // '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 200 100" ...'
  * ```
  */
 export function svgDocument(
@@ -140,7 +144,7 @@ export function svgDocument(
   const w = fmt(width);
   const h = fmt(height);
   return (
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}" viewBox="0 0 ${w} ${h}"` +
+    `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${w} ${h}"` +
     `${renderAttrs({ role: 'img', ...rootAttrs })}>\n` +
     `<title>${escapeXml(title)}</title>\n` +
     `${el('rect', { width: w, height: h, fill: '#ffffff' })}\n` +

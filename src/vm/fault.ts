@@ -21,8 +21,10 @@
  * (Linux 6.18 never gets that far).
  */
 import { __GFP_ZERO, GFP_HIGHUSER_MOVABLE } from '../gfp/flags.js';
-import { SegmentationFault } from '../page/errors.js';
+import { showAddress } from '../page/address.js';
+import { KernelBug, SegmentationFault } from '../page/errors.js';
 import { PG } from '../page/page-flags.js';
+import { describeValue } from '../page/validate.js';
 import type { AddressSpace } from './address-space.js';
 import { fileFault, fileWriteNotify } from './fs/file-fault.js';
 import { fileMappingOf } from './fs/file-mapping.js';
@@ -104,6 +106,11 @@ export function handleFault(
   va: number,
   write: boolean,
 ): 0 | SegmentationFault {
+  if (typeof va !== 'number' || typeof write !== 'boolean') {
+    throw new KernelBug(
+      `handleFault: address ${showAddress(va)} and write ${describeValue(write)} must be a number and a boolean`,
+    );
+  }
   let vma = mm.vmas.findVma(va);
   if (vma === undefined) return new SegmentationFault('SIGSEGV', 'SEGV_MAPERR', va);
   if (va < vma.start) {

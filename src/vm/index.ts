@@ -27,7 +27,7 @@ export {
 } from './fs/vfs.js';
 export { LAST_PKMAP, PKMAP_BASE, Pkmap } from './highmem.js';
 export { checkVmInvariants } from './invariants.js';
-export { imageBase, mmapBase, setupLayout } from './layout.js';
+export { imageBase, mmapBase, programPath, setupLayout } from './layout.js';
 export { Libc } from './libc.js';
 export { dupMmap, exitMmap, releaseShared, rssKindOf, zapRange } from './mm-ops.js';
 export * from './mman.js';

@@ -4,8 +4,17 @@
  * usual load address, the brk heap right after it, the stack at the top
  * of user space, and the mmap area below the stack and its gap, growing
  * down. mmsim does not randomise the layout.
+ *
+ * The image's two VMAs carry the program's path, `/usr/bin/<name>`
+ * ({@link programPath}), as the name /proc/<pid>/maps and the pictures
+ * show, where Linux shows the path of the executable file its ELF segments
+ * are mapped from. There is no such file in mmsim (the pages are
+ * anonymous memory, zero-filled on first touch), so the offset, device
+ * and inode columns stay zero; see docs/linux-fidelity.md.
  */
 import type { Arch } from '../page/arch.js';
+import { KernelBug } from '../page/errors.js';
+import { describeValue } from '../page/validate.js';
 import type { AddressSpace } from './address-space.js';
 import { STACK_RLIMIT } from './fault.js';
 import {
@@ -42,8 +51,30 @@ export function mmapBase(arch: Arch): number {
   return Math.floor((arch.taskSize - gap) / arch.pageSize) * arch.pageSize;
 }
 
-/** Lays out a fresh process: text, data, an empty brk heap, the stack. */
-export function setupLayout(mm: AddressSpace, arch: Arch): void {
+/**
+ * The path a process's program image is named by in /proc/<pid>/maps:
+ * `/usr/bin/<name>`, or the name itself when it is already an absolute
+ * path (`k.spawn({ name: '/sbin/init' })`).
+ *
+ * @example
+ * ```ts
+ * programPath('demo'); // '/usr/bin/demo'
+ * programPath('/sbin/init'); // '/sbin/init'
+ * ```
+ */
+export function programPath(name: string): string {
+  if (typeof name !== 'string') {
+    throw new KernelBug(`programPath: name ${describeValue(name)} is not a string`);
+  }
+  return name.startsWith('/') ? name : `/usr/bin/${name}`;
+}
+
+/**
+ * Lays out a fresh process: text, data, an empty brk heap, the stack.
+ * `path` names the text and data VMAs (see {@link programPath}); null
+ * leaves them unnamed.
+ */
+export function setupLayout(mm: AddressSpace, arch: Arch, path: string | null = null): void {
   const page = arch.pageSize;
   const base = imageBase(arch);
   const text = new Vma(
@@ -55,6 +86,7 @@ export function setupLayout(mm: AddressSpace, arch: Arch): void {
       file: null,
       shared: null,
     },
+    path,
   );
   const dataStart = base + page;
   const data = new Vma(
@@ -63,6 +95,7 @@ export function setupLayout(mm: AddressSpace, arch: Arch): void {
     VM_READ | VM_WRITE | VM_MAYREAD | VM_MAYWRITE | VM_MAYEXEC | VM_ACCOUNT,
     dataStart / page,
     { file: null, shared: null },
+    path,
   );
   const stackTop = Math.floor(arch.taskSize / page) * page;
   const stack = new Vma(

@@ -15,6 +15,7 @@ import { libcPrlimit, libcSetrlimit } from './libc-resource.js';
 import { MAP_FAILED } from './mman.js';
 import type { Process } from './process.js';
 import type { Rlimit } from './resource.js';
+import { toUlong } from './syscalls/vma-ops.js';
 
 /** The C library of one process. */
 export class Libc {
@@ -43,7 +44,10 @@ export class Libc {
     if (!Number.isInteger(addr)) return this.fail(Errno.EINVAL);
     const newbrk = this.process.sys.brk(addr);
     this.curbrk = newbrk;
-    if (newbrk < addr) return this.fail(Errno.ENOMEM);
+    // glibc compares pointers, unsigned: a "negative" address is a kernel
+    // address above every break, so brk to it fails with ENOMEM.
+    const bits = this.process.vm.arch.is64Bit ? 64 : 32;
+    if (newbrk < (toUlong(addr, bits) ?? 2 ** bits)) return this.fail(Errno.ENOMEM);
     return 0;
   }
 

@@ -69,23 +69,24 @@ export function committedPages(vm: VmSystem): number {
 }
 
 /**
- * `vm_commit_limit`, in pages: swap plus `overcommit_kbytes` when set,
- * otherwise plus RAM times `overcommit_ratio` percent. A negative ratio
- * wraps as the kernel's unsigned arithmetic does, which makes the limit
- * huge.
+ * `vm_commit_limit`, in pages, as the kernel's `unsigned long` holds it:
+ * swap plus `overcommit_kbytes` when set, otherwise plus RAM times
+ * `overcommit_ratio` percent. A negative ratio is converted to unsigned
+ * before the multiplication, which wraps modulo 2**64 as the C arithmetic
+ * does; the result can then exceed what a JS number holds exactly, hence
+ * the bigint.
  */
-export function commitLimitPages(vm: VmSystem, t: OvercommitTunables): number {
+export function commitLimitPages(vm: VmSystem, t: OvercommitTunables): bigint {
   const kibPerPage = vm.arch.pageSize / 1024;
-  let allowed: number;
+  let allowed: bigint;
   if (t.overcommitKbytes !== 0) {
-    allowed = Math.floor(t.overcommitKbytes / kibPerPage);
+    allowed = BigInt(Math.floor(t.overcommitKbytes / kibPerPage));
   } else {
-    const ram = totalramPages(vm);
-    // (unsigned long)totalram * (int)ratio: a negative ratio becomes 2**64 + ratio.
-    const ratio = t.overcommitRatio < 0 ? 2 ** 64 + t.overcommitRatio : t.overcommitRatio;
-    allowed = Math.floor((ram * ratio) / 100);
+    // (unsigned long)totalram * (int)ratio / 100, wrapping modulo 2**64.
+    const product = BigInt.asUintN(64, BigInt(totalramPages(vm)) * BigInt(t.overcommitRatio));
+    allowed = product / 100n;
   }
-  return allowed + vm.swap.totalSlots;
+  return BigInt.asUintN(64, allowed + BigInt(vm.swap.totalSlots));
 }
 
 /**
@@ -103,13 +104,14 @@ export function vmEnoughMemoryFor(
   if (t.overcommitMemory === 1) return true;
   if (t.overcommitMemory === 0) return pages <= totalramPages(vm) + vm.swap.totalSlots;
   const kibPerPage = vm.arch.pageSize / 1024;
-  let allowed = commitLimitPages(vm, t);
-  allowed -= Math.floor(t.adminReserveKbytes / kibPerPage);
+  // `long allowed = vm_commit_limit()`: a wrapped limit reads as negative and refuses every charge.
+  let allowed = BigInt.asIntN(64, commitLimitPages(vm, t));
+  allowed -= BigInt(Math.floor(t.adminReserveKbytes / kibPerPage));
   if (mm !== null) {
     const reserve = Math.floor(t.userReserveKbytes / kibPerPage);
-    allowed -= Math.min(Math.floor(mm.totalVm / 32), reserve);
+    allowed -= BigInt(Math.min(Math.floor(mm.totalVm / 32), reserve));
   }
-  return committedPages(vm) + pages < allowed;
+  return BigInt(committedPages(vm) + pages) < allowed;
 }
 
 /**

@@ -17,9 +17,12 @@
  */
 import type { BuddyAllocator } from '../buddy/buddy-allocator.js';
 import { __GFP_NOFAIL, __GFP_ZERO, GFP_KERNEL } from '../gfp/flags.js';
+import { checkGfp } from '../gfp/zone.js';
 import type { Arch } from '../page/arch.js';
+import { KernelBug } from '../page/errors.js';
 import { PageType } from '../page/page-flags.js';
 import type { PhysicalMemory } from '../page/physical-memory.js';
+import { checkInteger } from '../page/validate.js';
 import {
   PTE_ACCESSED,
   PTE_DIRTY,
@@ -112,6 +115,7 @@ const GFP_PGTABLE = GFP_KERNEL | __GFP_ZERO;
  * out. Boot-time tables pass `__GFP_NOFAIL` (Linux takes them from memblock).
  */
 export function allocTable(buddy: BuddyAllocator, extraGfp = 0): number {
+  checkGfp('allocTable', extraGfp); // before `|` turns garbage into a number
   const pfn = buddy.allocPages(GFP_PGTABLE | extraGfp, 0);
   if (pfn === null) return -1;
   buddy.memMap.setPageType(pfn, PageType.table);
@@ -120,6 +124,10 @@ export function allocTable(buddy: BuddyAllocator, extraGfp = 0): number {
 
 /** Frees a table frame. */
 export function freeTable(buddy: BuddyAllocator, pfn: number): void {
+  buddy.memMap.checkPfn('freeTable', pfn);
+  if (buddy.memMap.pageType(pfn) !== PageType.table) {
+    throw new KernelBug(`freeTable: pfn ${pfn} is not a page-table page`);
+  }
   buddy.memMap.setPageType(pfn, PageType.none);
   buddy.freePages(pfn, 0);
 }
@@ -182,12 +190,15 @@ export function buildKernelMappings(
 
 /** A block (huge) leaf above the PTE level: x86's PS bit, arm64's block descriptor (bit 1 clear). */
 export function blockLo(geo: PageTableGeometry, pfn: number, flags: number): number {
+  checkInteger('blockLo', 'pfn', pfn);
+  checkInteger('blockLo', 'flags', flags);
   const lo = geo.format.lo(pfn, flags, true);
   return geo.arch.name === 'x86_64' || geo.arch.name === 'i386' ? lo | 0x80 : lo & ~0x2;
 }
 
 /** Whether a present entry above the PTE level is a block (huge) leaf. */
 export function isBlock(geo: PageTableGeometry, lo: number): boolean {
+  if (typeof lo !== 'number') checkInteger('isBlock', 'entry', lo);
   return geo.arch.name === 'x86_64' || geo.arch.name === 'i386'
     ? (lo & 0x80) !== 0
     : (lo & 0x2) === 0;

@@ -27,6 +27,8 @@
  * the swap layer.
  */
 import type { Arch, ArchName } from '../page/arch.js';
+import { KernelBug } from '../page/errors.js';
+import { checkCount, checkInteger, describeValue } from '../page/validate.js';
 
 /** The entry maps something (a table or a page). */
 export const PTE_PRESENT = 0x1;
@@ -168,6 +170,11 @@ export interface SwapEntry {
  * The present/valid bit is clear in each.
  */
 export function swapPte(arch: Arch, entry: SwapEntry): { lo: number; hi: number } {
+  if (typeof entry !== 'object' || entry === null) {
+    throw new KernelBug(`swapPte: entry ${describeValue(entry)} is not a swap entry`);
+  }
+  checkCount('swapPte', 'type', entry.type);
+  checkCount('swapPte', 'offset', entry.offset);
   return swapPteFor(arch.name, entry);
 }
 
@@ -191,6 +198,8 @@ function swapPteFor(name: ArchName, entry: SwapEntry): { lo: number; hi: number 
 
 /** Decodes a non-present, non-empty PTE as a swap entry (`pte_to_swp_entry`). */
 export function pteToSwapEntry(arch: Arch, lo: number, hi: number): SwapEntry {
+  checkInteger('pteToSwapEntry', 'lo', lo);
+  checkInteger('pteToSwapEntry', 'hi', hi);
   switch (arch.name) {
     case 'x86_64': {
       const inv = (lo >>> 9) + ((hi >>> 0) & 0x7ffffff) * 2 ** 23;
@@ -265,5 +274,9 @@ export function isGuardPte(arch: Arch, lo: number, hi: number): boolean {
  * be decoded with {@link pteToSwapEntry} and handed to the swap layer.
  */
 export function isSwapPte(arch: Arch, lo: number, hi: number): boolean {
+  if (typeof lo !== 'number' || typeof hi !== 'number') {
+    checkInteger('isSwapPte', 'lo', lo);
+    checkInteger('isSwapPte', 'hi', hi);
+  }
   return (lo & 1) === 0 && (lo | hi) !== 0 && !isGuardPte(arch, lo, hi);
 }

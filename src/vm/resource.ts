@@ -24,6 +24,8 @@
  * CAP_SYS_RESOURCE (a hard limit may be raised).
  */
 import type { Arch } from '../page/arch.js';
+import { KernelBug } from '../page/errors.js';
+import { checkCount, describeValue } from '../page/validate.js';
 import type { AddressSpace } from './address-space.js';
 
 /** CPU time in seconds. */
@@ -128,6 +130,9 @@ export interface Rlimit {
  * below 2**64.
  */
 export function rlimFromBits(bits: bigint): number {
+  if (typeof bits !== 'bigint' || bits < 0n || bits > RLIM64_INFINITY_BITS) {
+    throw new KernelBug(`rlimFromBits: ${describeValue(bits)} is not an unsigned 64-bit bigint`);
+  }
   if (bits === RLIM64_INFINITY_BITS) return RLIM_INFINITY;
   const n = Number(bits);
   return n >= 2 ** 64 ? BELOW_2_64 : n;
@@ -147,10 +152,26 @@ export function rlimToBits(value: unknown): bigint | null {
 
 /** `max_threads` as `set_max_threads` computes it from the managed memory. */
 export function maxThreads(arch: Arch, managedPages: number): number {
+  checkCount('maxThreads', 'managed pages', managedPages);
   const threadSize =
     arch.name === 'i386' ? 8192 : arch.name === 'x86_64' ? 16384 : Math.max(16384, arch.pageSize);
   const threads = Math.floor((managedPages * arch.pageSize) / (threadSize * 8));
   return Math.min(Math.max(threads, 20), 0x3fffffff);
+}
+
+/** `resource` if it names a limit (0..RLIM_NLIMITS-1); a kernel-internal caller's bug otherwise. */
+function checkResource(fn: string, resource: unknown): number {
+  if (
+    !(
+      typeof resource === 'number' &&
+      Number.isInteger(resource) &&
+      resource >= 0 &&
+      resource < RLIM_NLIMITS
+    )
+  ) {
+    throw new KernelBug(`${fn}: resource ${describeValue(resource)} is not 0..${RLIM_NLIMITS - 1}`);
+  }
+  return resource;
 }
 
 /** The resource-limit table of one process (`signal_struct.rlim`). */
@@ -184,26 +205,32 @@ export class Rlimits {
 
   /** The soft limit of `resource` as a number (`rlimit()`); {@link RLIM_INFINITY} when unlimited. */
   cur(resource: number): number {
-    return rlimFromBits(this.rlim[resource * 2] as bigint);
+    return rlimFromBits(this.rlim[checkResource('rlimit', resource) * 2] as bigint);
   }
 
   /** The hard limit of `resource` as a number (`rlimit_max()`). */
   max(resource: number): number {
-    return rlimFromBits(this.rlim[resource * 2 + 1] as bigint);
+    return rlimFromBits(this.rlim[checkResource('rlimit_max', resource) * 2 + 1] as bigint);
   }
 
   /** The soft limit of `resource` exactly, all ones for infinity. */
   curBits(resource: number): bigint {
-    return this.rlim[resource * 2] as bigint;
+    return this.rlim[checkResource('curBits', resource) * 2] as bigint;
   }
 
   /** The hard limit of `resource` exactly. */
   maxBits(resource: number): bigint {
-    return this.rlim[resource * 2 + 1] as bigint;
+    return this.rlim[checkResource('maxBits', resource) * 2 + 1] as bigint;
   }
 
   /** Sets both limits of `resource` (the caller has checked them: `do_prlimit`). */
   setBits(resource: number, cur: bigint, max: bigint): void {
+    checkResource('setBits', resource);
+    if (typeof cur !== 'bigint' || typeof max !== 'bigint') {
+      throw new KernelBug(
+        `setBits: limits ${describeValue(cur)} and ${describeValue(max)} are not bigints`,
+      );
+    }
     this.rlim[resource * 2] = cur;
     this.rlim[resource * 2 + 1] = max;
   }

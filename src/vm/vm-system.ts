@@ -15,7 +15,7 @@ import { AddressSpace } from './address-space.js';
 import { handleFault } from './fault.js';
 import type { SpecialFile } from './fs/special-file.js';
 import type { Vfs } from './fs/vfs.js';
-import { setupLayout } from './layout.js';
+import { programPath, setupLayout } from './layout.js';
 import { PageMlock } from './page-mlock.js';
 import { allocTable, buildKernelMappings, PageTableGeometry } from './page-table.js';
 import { Process } from './process.js';
@@ -69,7 +69,7 @@ export interface SwapHooks {
 const NO_SWAP: SwapHooks = {
   totalSlots: 0,
   swapIn(_mm, _vma, va) {
-    throw new KernelBug(`handleFault: a swap entry at ${va} with no swap configured`);
+    throw new KernelBug(`handleFault: a swap entry at ${showAddress(va)} with no swap configured`);
   },
   duplicate() {
     throw new KernelBug('dupMmap: a swap entry with no swap configured');
@@ -251,7 +251,7 @@ export class VmSystem {
   spawn(name = 'init', privileges: SpawnPrivileges = {}): Process {
     const mm = this.newAddressSpace();
     if (mm === null) throw new KernelError('ENOMEM', 'spawn: out of memory for page tables');
-    setupLayout(mm, this.arch);
+    setupLayout(mm, this.arch, programPath(name));
     const process = this.registerProcess(name, mm, 0);
     process.capIpcLock = privileges.capIpcLock === true;
     process.capSysResource = privileges.capSysResource === true;

@@ -71,6 +71,21 @@ export const READ_FILE_MAX = 2 ** 31 - 1;
  * ```
  */
 export function ext4MaxBytes(blockSize: number, is64Bit: boolean): number {
+  // Any disk block size (a sector, 512 bytes, up to ext4's 64 KiB), not only page sizes.
+  if (
+    typeof blockSize !== 'number' ||
+    !Number.isInteger(blockSize) ||
+    blockSize < 512 ||
+    blockSize > 65536 ||
+    (blockSize & (blockSize - 1)) !== 0
+  ) {
+    throw new KernelBug(
+      `ext4MaxBytes: block size ${describeValue(blockSize)} is not a power of two from 512 to 65536`,
+    );
+  }
+  if (typeof is64Bit !== 'boolean') {
+    throw new KernelBug(`ext4MaxBytes: is64Bit ${describeValue(is64Bit)} is not a boolean`);
+  }
   const extentLimit = (2 ** 32 - 1) * blockSize;
   return is64Bit ? extentLimit : Math.min(extentLimit, blockSize * 2 ** 31 - 1);
 }

@@ -23,6 +23,7 @@ export function renderProcessFile(
   processes: ReadonlyMap<number, Process>,
   path: string,
 ): string | null {
+  if (typeof path !== 'string') return null; // exec would convert it (and throw for a Symbol)
   const match = /^\/proc\/(\d+)\/(limits|maps|smaps|status)$/.exec(path);
   if (match === null) return null;
   const process = processes.get(Number(match[1]));

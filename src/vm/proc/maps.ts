@@ -11,7 +11,7 @@
  *
  * ```
  * start-end perms offset major:minor inode [padding name]
- * 00400000-00401000 r-xp 00000000 00:00 0
+ * 00400000-00401000 r-xp 00000000 00:00 0                                  /usr/bin/init
  * 00402000-00423000 rw-p 00000000 00:00 0                                  [heap]
  * 7ffffffdf000-7ffffffff000 rw-p 00000000 00:00 0                          [stack]
  * ```
@@ -31,7 +31,10 @@
  * Names, in `get_vma_name`'s order: the file's path; `[heap]` for a VMA
  * that overlaps `[start_brk, brk)`; `[stack]` for the VMA containing
  * `start_stack` (ends included); otherwise the VMA's own name, as
- * `[anon:name]` would be.
+ * `[anon:name]` would be: the program image's text and data VMAs carry
+ * the program's path (`/usr/bin/<name>`, vm/layout.ts) where Linux
+ * prints the executable's path, with offset, device and inode zero since
+ * no file backs them.
  *
  * Shared anonymous memory is a shmem file in Linux (`shmem_zero_setup`):
  * it prints as `/dev/zero (deleted)` on device 00:01 with the shmem inode
@@ -106,7 +109,9 @@ export function vmaName(process: Process, vma: Vma): string | null {
   if (vma.start <= mm.startStack && vma.end >= mm.startStack) return '[stack]';
   // A name the VMA carries itself (anon_vma_name); the layout's markers are
   // decided above from the mm, as Linux decides them.
-  if (vma.name !== null && vma.name !== '[heap]' && vma.name !== '[stack]') return vma.name;
+  if (vma.name !== null && vma.name !== '[heap]' && vma.name !== '[stack]') {
+    return escapePath(vma.name);
+  }
   return null;
 }
 
@@ -154,7 +159,8 @@ export function renderMapsLine(process: Process, vma: Vma): string {
  * @example
  * ```ts
  * const k = Kernel.boot({ memory: '32M' });
- * renderMaps(k.spawn()).split('\n')[0]; // '00400000-00401000 r-xp 00000000 00:00 0 '
+ * renderMaps(k.spawn({ name: 'demo' })).split('\n')[0];
+ * // '00400000-00401000 r-xp 00000000 00:00 0                                  /usr/bin/demo'
  * ```
  */
 export function renderMaps(process: Process): string {

@@ -215,7 +215,8 @@ export function meminfoValues(src: MemStatsSources): MeminfoValues {
     nfsUnstable: 0,
     bounce: 0,
     writebackTmp: 0,
-    commitLimit: k(commitLimitPages(vm, vmTunables(vm))),
+    // `show_val_kb` shifts the unsigned long, wrapping as it does.
+    commitLimit: BigInt.asUintN(64, commitLimitPages(vm, vmTunables(vm)) * BigInt(kib)),
     committedAs: k(s.committed),
     vmallocTotal: vmallocTotalKib(vm),
     vmallocUsed: 0,

@@ -45,6 +45,7 @@
  * rendered.
  */
 import { KernelBug } from '../../page/errors.js';
+import { describeValue } from '../../page/validate.js';
 
 /**
  * The numbers of `/proc/meminfo`, one field per line, in the order Linux
@@ -130,8 +131,12 @@ export interface MeminfoValues {
   bounce: number;
   /** `WritebackTmp`: NR_WRITEBACK_TEMP. */
   writebackTmp: number;
-  /** `CommitLimit`: `vm_commit_limit()`. */
-  commitLimit: number;
+  /**
+   * `CommitLimit`: `vm_commit_limit()`. A bigint when it exceeds what a
+   * number holds exactly (a negative `vm.overcommit_ratio` wraps it near
+   * 2**64, as on Linux).
+   */
+  commitLimit: number | bigint;
   /** `Committed_AS`: `vm_committed_as`. */
   committedAs: number;
   /** `VmallocTotal`: `VMALLOC_TOTAL >> 10`. */
@@ -274,15 +279,18 @@ const ALL_LINES = [
 /** Width of every label: `"MemTotal:       "` is 16 characters. */
 const LABEL_WIDTH = 16;
 
-/** Throws unless `n` is what an `unsigned long` can hold (a non-negative safe integer). */
-function checkCount(fn: string, name: string, n: number, unit: string): void {
-  if (!Number.isSafeInteger(n) || n < 0) {
-    throw new KernelBug(`${fn}: ${name} is ${n}, expected a non-negative integer (${unit})`);
+/** Throws unless `n` is what an `unsigned long` can hold (a non-negative safe integer, or a bigint below 2**64). */
+function checkCount(fn: string, name: string, n: number | bigint, unit: string): void {
+  const ok = typeof n === 'bigint' ? n >= 0n && n < 2n ** 64n : Number.isSafeInteger(n) && n >= 0;
+  if (!ok) {
+    throw new KernelBug(
+      `${fn}: ${name} is ${describeValue(n)}, expected a non-negative integer (${unit})`,
+    );
   }
 }
 
 /** `show_val_kb`: the label padded to 16, the number right-aligned in 8, then ` kB`. */
-function kbLine(label: string, kB: number): string {
+function kbLine(label: string, kB: number | bigint): string {
   return `${label.padEnd(LABEL_WIDTH)}${String(kB).padStart(8)} kB\n`;
 }
 
@@ -423,6 +431,9 @@ const MEM_AVAILABLE_KEYS: readonly (keyof MemAvailableInput)[] = [
  *   integer.
  */
 export function siMemAvailable(input: MemAvailableInput): number {
+  if (typeof input !== 'object' || input === null) {
+    throw new KernelBug(`siMemAvailable: input ${describeValue(input)} is not an object`);
+  }
   for (const key of MEM_AVAILABLE_KEYS) checkCount('siMemAvailable', key, input[key], 'pages');
   const { wmarkLow } = input;
   let available = input.free - input.totalReservePages;

@@ -69,7 +69,7 @@ import { processFileRenderer } from './index.js';
 import { meminfoValues, vmstatValues } from './mem-stats.js';
 import { renderMeminfo } from './meminfo.js';
 import { renderOomScore, renderOomScoreAdj, writeOomScoreAdj } from './oom-score.js';
-import { PM_ENTRY_BYTES, pagemapEntries, pagemapFill } from './pagemap.js';
+import { PM_ENTRY_BYTES, pagemapEntries, pagemapFill, renderPagemapText } from './pagemap.js';
 import { renderUptime } from './uptime.js';
 import { renderVmstat } from './vmstat.js';
 
@@ -256,17 +256,15 @@ export class ProcFs implements ProcOpener {
    *
    * @throws KernelError `ENOENT` for no such file (an exited process's
    *   files, `/proc/self/...` outside a system call), `EISDIR` for a
-   *   directory, `EINVAL` for pagemap, which is binary and as large as user
-   *   space: read it by position with {@link read}.
+   *   directory.
+   *
+   * pagemap is binary and as large as user space, so its text is a
+   * listing of its non-zero entries ({@link renderPagemapText}); read the
+   * binary file by position with {@link read}.
    */
   readText(path: unknown): string {
     const node = this.require('proc', path);
-    if (node.kind === 'pagemap') {
-      throw new KernelError(
-        'EINVAL',
-        `proc: ${node.path} is binary, 8 bytes per page of user space: read a range with k.procRead(path, offset, length) or readPagemap(k, pid, start, end)`,
-      );
-    }
+    if (node.kind === 'pagemap') return renderPagemapText(node.process as Process);
     if (node.kind === 'sysctl') return sysctlRead(this.src.vm, node.entry as SysctlEntry);
     return (node.render as () => string)();
   }

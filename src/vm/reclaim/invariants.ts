@@ -13,6 +13,8 @@
  * - Each slot's count equals the PTEs holding its entry plus the shmem
  *   offsets holding it; with no swap, no PTE holds a swap entry.
  */
+
+import { showAddress } from '../../page/address.js';
 import { KernelBug } from '../../page/errors.js';
 import { PG } from '../../page/page-flags.js';
 import { existingPageCache } from '../fs/page-cache.js';
@@ -80,9 +82,11 @@ function checkSwap(vm: VmSystem, swap: SwapSystem | null, onLru: Set<number>): v
         const lo = vm.geo.readLo(slot);
         const hi = vm.geo.readHi(slot);
         if ((lo | hi) === 0 || fmt.present(lo, hi) || isGuardPte(vm.arch, lo, hi)) return;
-        if (swap === null) bug(`a PTE at ${va} holds a swap entry, but there is no swap`);
+        if (swap === null)
+          bug(`a PTE at ${showAddress(va)} holds a swap entry, but there is no swap`);
         const entry = pteToSwapEntry(vm.arch, lo, hi);
-        if (entry.type !== swap.area.type) bug(`a PTE at ${va} holds swap type ${entry.type}`);
+        if (entry.type !== swap.area.type)
+          bug(`a PTE at ${showAddress(va)} holds swap type ${entry.type}`);
         held.set(entry.offset, (held.get(entry.offset) ?? 0) + 1);
       });
     }

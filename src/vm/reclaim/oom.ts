@@ -29,6 +29,7 @@
 import type { Gfp } from '../../gfp/flags.js';
 import { formatGfp } from '../../gfp/format.js';
 import { LogLevel } from '../../page/kernel-log.js';
+import { checkCount } from '../../page/validate.js';
 import type { Process } from '../process.js';
 import { vmTunables } from '../syscalls/vma-ops.js';
 import type { VmSystem } from '../vm-system.js';
@@ -43,6 +44,7 @@ export const OOM_SCORE_ADJ_MAX = 1000;
  * swap, or null for a process that may not be killed.
  */
 export function oomBadness(p: Process, totalPages: number): number | null {
+  checkCount('oomBadness', 'totalPages', totalPages);
   if (p.state !== 'running' || p.oomScoreAdj === OOM_SCORE_ADJ_MIN) return null;
   const c = p.mm.counters;
   const points = p.mm.rss + c.swap + c.pgtables;

@@ -28,6 +28,7 @@ import type { Reclaimer } from '../../buddy/reclaimer.js';
 import { WMARK_HIGH, type Zone } from '../../buddy/zone.js';
 import { GFP_KERNEL, type Gfp } from '../../gfp/flags.js';
 import { KernelBug } from '../../page/errors.js';
+import { describeValue, isCount } from '../../page/validate.js';
 import type { DeferredWork, VmSystem } from '../vm-system.js';
 import { LRU_ACTIVE_ANON, LRU_ACTIVE_FILE, LRU_INACTIVE_ANON, LRU_INACTIVE_FILE } from './lru.js';
 import { OomKiller } from './oom.js';
@@ -55,6 +56,33 @@ export interface Shrinker {
   countObjects(): number;
   /** `scan_objects`: tries to free up to `nr` objects; returns how many were freed. */
   scanObjects(nr: number): number;
+}
+
+/** Throws `KernelBug` unless `x` has the shape of a {@link Shrinker}. */
+function checkShrinker(x: unknown): asserts x is Shrinker {
+  const fail = (why: string): never => {
+    throw new KernelBug(`registerShrinker: ${describeValue(x)} ${why}`);
+  };
+  if (typeof x !== 'object' || x === null) fail('is not a shrinker object');
+  const s = x as Record<string, unknown>;
+  if (typeof s.name !== 'string') fail(`has name ${describeValue(s.name)}, not a string`);
+  if (typeof s.countObjects !== 'function') fail('has no countObjects function');
+  if (typeof s.scanObjects !== 'function') fail('has no scanObjects function');
+  if (s.seeks !== undefined && !(isCount(s.seeks) && s.seeks > 0)) {
+    fail(`has seeks ${describeValue(s.seeks)}, not a positive integer`);
+  }
+}
+
+/**
+ * What a shrinker's `countObjects` or `scanObjects` returned, if it is a
+ * count (a non-negative integer): a shrinker that answers anything else is
+ * the cache's bug, reported by name rather than left to break reclaim.
+ */
+function shrinkerCount(s: Shrinker, n: unknown, fn: string): number {
+  if (!isCount(n)) {
+    throw new KernelBug(`shrink_slab: ${s.name}.${fn} returned ${describeValue(n)}, not a count`);
+  }
+  return n;
 }
 
 /** Reclaim, kswapd and the OOM killer of one machine. */
@@ -87,8 +115,16 @@ export class ReclaimSystem implements Reclaimer, DeferredWork {
       events.register(name);
   }
 
-  /** `register_shrinker`. */
+  /**
+   * `register_shrinker`.
+   *
+   * @throws KernelBug, registering nothing, unless `shrinker` has a string
+   *   `name`, `countObjects` and `scanObjects` functions and, if given, a
+   *   `seeks` that is a positive integer (reclaim divides by it); or when it
+   *   is registered already.
+   */
   registerShrinker(shrinker: Shrinker): void {
+    checkShrinker(shrinker);
     if (this.shrinkers.includes(shrinker))
       throw new KernelBug(`registerShrinker: ${shrinker.name} is already registered`);
     this.shrinkers.push(shrinker);
@@ -97,7 +133,11 @@ export class ReclaimSystem implements Reclaimer, DeferredWork {
   /** `unregister_shrinker`. */
   unregisterShrinker(shrinker: Shrinker): void {
     const i = this.shrinkers.indexOf(shrinker);
-    if (i < 0) throw new KernelBug(`unregisterShrinker: ${shrinker.name} is not registered`);
+    if (i < 0) {
+      throw new KernelBug(
+        `unregisterShrinker: ${typeof shrinker === 'object' && shrinker !== null && typeof shrinker.name === 'string' ? shrinker.name : describeValue(shrinker)} is not registered`,
+      );
+    }
     this.shrinkers.splice(i, 1);
   }
 
@@ -227,7 +267,7 @@ export class ReclaimSystem implements Reclaimer, DeferredWork {
     const events = this.vm.buddy.events;
     const freedBefore = events.counters[this.pgfreeSlot] as number;
     for (const s of this.shrinkers) {
-      const freeable = s.countObjects();
+      const freeable = shrinkerCount(s, s.countObjects(), 'countObjects');
       if (freeable <= 0) continue;
       // do_shrink_slab: a share of the objects that shrinks as the priority rises.
       const delta = Math.floor(((freeable >> sc.priority) * 4) / (s.seeks ?? DEFAULT_SEEKS));
@@ -235,7 +275,7 @@ export class ReclaimSystem implements Reclaimer, DeferredWork {
       while (toScan > 0) {
         const batch = Math.min(toScan, SHRINK_BATCH);
         events.add(this.slabsScannedSlot, batch);
-        const freed = s.scanObjects(batch);
+        const freed = shrinkerCount(s, s.scanObjects(batch), 'scanObjects');
         toScan -= batch;
         if (freed <= 0) break;
       }

@@ -54,6 +54,7 @@ export type PageOwner = 'anon' | 'shmem' | 'file';
 /** The kind of a user page (`folio_test_anon`, `folio_test_swapbacked`). */
 export function pageOwner(vm: VmSystem, pfn: number): PageOwner {
   const m = vm.buddy.memMap;
+  m.checkPfn('pageOwner', pfn);
   if (m.testFlag(pfn, PG.anon)) return 'anon';
   return m.testFlag(pfn, PG.swapbacked) ? 'shmem' : 'file';
 }
@@ -64,6 +65,7 @@ export function pageOwner(vm: VmSystem, pfn: number): PageOwner {
  */
 export function rmapWalk(vm: VmSystem, pfn: number, visitor: RmapVisitor): void {
   const m = vm.buddy.memMap;
+  m.checkPfn('rmapWalk', pfn);
   let remaining = m.mapcount[pfn] as number;
   if (remaining <= 0) return;
   const index = m.index[pfn] as number;

@@ -181,13 +181,14 @@ function badFd(): number {
 
 /**
  * What `vfs_read`/`vfs_write` check of the buffer before anything else:
- * values no register holds (EINVAL, mmsim's rule for a fraction, NaN or
+ * a count no register holds (EINVAL, mmsim's rule for a fraction, NaN or
  * an infinity), then `access_ok(buf, count)` (EFAULT: a buffer reaching
  * past user space, which any count of 2^63 or more, negative as
- * `ssize_t`, does).
+ * `ssize_t`, does, and a buffer no register holds, a bad pointer).
  */
 function checkUserBuffer(p: Process, buf: number, count: number): number {
-  if (!Number.isInteger(buf) || !Number.isInteger(count)) return -Errno.EINVAL;
+  if (!Number.isInteger(count)) return -Errno.EINVAL;
+  // A buffer no register holds is a bad pointer: access_ok refuses it too.
   if (!accessOk(p, buf, count < 0 ? 2 ** 64 + count : count)) return -Errno.EFAULT;
   return 0;
 }

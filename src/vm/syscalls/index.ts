@@ -6,8 +6,12 @@
  *
  * Arguments are what the registers would hold: a negative number is the
  * two's complement the kernel would see, and a value no register can hold
- * (NaN, a fraction, Infinity) is refused with EINVAL. Every call throws
- * `KernelError` ESRCH if the process has exited or was killed.
+ * (NaN, a fraction, Infinity, a BigInt, a string, an object) is refused
+ * with EINVAL, or with EFAULT where the register is a user pointer (a
+ * buffer, a path that is not a string): nothing is converted, and nothing
+ * changes before the call has checked its arguments. No call throws for an
+ * argument; every call throws `KernelError` ESRCH if the process has exited
+ * or was killed.
  *
  * Each call is implemented in its own module after the Linux function it
  * follows; `vma-ops.ts` holds what they share.

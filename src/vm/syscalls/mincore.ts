@@ -27,7 +27,7 @@
  *
  * Arguments are registers: a negative number is the two's complement the
  * kernel would see (so a kernel address), and a value no register holds
- * (NaN, a fraction) is EINVAL.
+ * (NaN, a fraction) is EINVAL, or EFAULT for `vec`, a user pointer.
  */
 import { Errno } from '../../page/errno.js';
 import type { AddressSpace } from '../address-space.js';
@@ -46,8 +46,9 @@ export function sysMincore(p: Process, addr: number, len: number, vec: number): 
   const pageSize = mm.vm.arch.pageSize;
   const start = toUlong(addr, bits);
   const ulen = toUlong(len, bits);
-  const uvec = toUlong(vec, bits);
-  if (start === null || ulen === null || uvec === null) return -Errno.EINVAL;
+  // A vector no register holds is a bad pointer: access_ok below refuses it.
+  const uvec = toUlong(vec, bits) ?? 2 ** bits;
+  if (start === null || ulen === null) return -Errno.EINVAL;
   if (start % pageSize !== 0) return -Errno.EINVAL;
   if (!accessOk(p, start, ulen)) return -Errno.ENOMEM;
   const pages = Math.floor(ulen / pageSize) + (ulen % pageSize !== 0 ? 1 : 0);

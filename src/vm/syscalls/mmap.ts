@@ -37,6 +37,8 @@
  * (it keeps VM_MAYSHARE), as in Linux, so mprotect cannot make it
  * writable. Faults go through the page cache (fs/file-fault.ts).
  */
+
+import { checkInteger } from '../../page/validate.js';
 import type { AddressSpace } from '../address-space.js';
 import { FileMapping } from '../fs/file-mapping.js';
 import { canRead, canWrite, type FileTable, type OpenFile } from '../fs/file-table.js';
@@ -131,6 +133,7 @@ function fileMmapOk(mm: AddressSpace, pgoff: number, len: number): boolean {
 
 /** `calc_vm_prot_bits`: PROT_READ/WRITE/EXEC have the VM_* values. */
 export function vmFlagsFromProt(prot: number): number {
+  checkInteger('vmFlagsFromProt', 'prot', prot);
   return prot & VM_ACCESS_FLAGS;
 }
 

@@ -66,7 +66,8 @@ export function checkPrlimit(
   resource: number,
   next: RlimitBits | null,
 ): number {
-  if (!(resource >= 0 && resource < RLIM_NLIMITS)) return err('EINVAL');
+  if (!(Number.isInteger(resource) && resource >= 0 && resource < RLIM_NLIMITS))
+    return err('EINVAL');
   if (next === null) return 0;
   if (next.cur > next.max) return err('EINVAL');
   if (resource === RLIMIT_NOFILE && next.max > BigInt(SYSCTL_NR_OPEN)) return err('EPERM');
@@ -204,9 +205,13 @@ function rlimitBytes(p: Process, lim: RlimitBits, wide: boolean): Uint8Array {
   return out;
 }
 
-/** A user address argument: the `unsigned long` value, or null when no register holds it. */
-function userPointer(p: Process, ptr: number): number | null {
-  return toUlong(ptr, longBits(p.mm));
+/**
+ * A user address argument: the `unsigned long` value; one no register holds
+ * (NaN, a fraction, not a number) is a bad pointer, EFAULT where it is used.
+ */
+function userPointer(p: Process, ptr: number): number {
+  const bits = longBits(p.mm);
+  return toUlong(ptr, bits) ?? 2 ** bits;
 }
 
 // --- the system calls -----------------------------------------------------------------
@@ -215,8 +220,7 @@ function userPointer(p: Process, ptr: number): number | null {
 export function sysGetrlimit(p: Process, resource: number, rlim: number): number {
   const res = toIntBits(resource);
   const ptr = userPointer(p, rlim);
-  if (res === null || ptr === null) return err('EINVAL');
-  if (!(res < RLIM_NLIMITS)) return err('EINVAL');
+  if (res === null || !(res < RLIM_NLIMITS)) return err('EINVAL');
   const size = 2 * longBytes(p);
   if (!userRangeOk(p, ptr, size, true)) return err('EFAULT');
   const value = doPrlimit(p, p, res, null);
@@ -228,9 +232,9 @@ export function sysGetrlimit(p: Process, resource: number, rlim: number): number
 export function sysSetrlimit(p: Process, resource: number, rlim: number): number {
   const res = toIntBits(resource);
   const ptr = userPointer(p, rlim);
-  if (res === null || ptr === null) return err('EINVAL');
   const next = readRlimit(p, ptr, false);
   if (next === null) return err('EFAULT');
+  if (res === null) return err('EINVAL');
   const r = doPrlimit(p, p, res, next);
   return typeof r === 'number' ? r : 0;
 }
@@ -251,7 +255,7 @@ export function sysPrlimit64(
   const res = toIntBits(resource);
   const newPtr = userPointer(p, newRlim);
   const oldPtr = userPointer(p, oldRlim);
-  if (upid === null || res === null || newPtr === null || oldPtr === null) return err('EINVAL');
+  if (upid === null || res === null) return err('EINVAL');
   let next: RlimitBits | null = null;
   if (newPtr !== 0) {
     next = readRlimit(p, newPtr, true);

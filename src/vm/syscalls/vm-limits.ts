@@ -20,6 +20,7 @@
  * counted (`AddressSpace.lockedVmStale`).
  */
 import { LogLevel } from '../../page/kernel-log.js';
+import { checkCount, checkInteger } from '../../page/validate.js';
 import type { AddressSpace } from '../address-space.js';
 import {
   mmCapIpcLock,
@@ -34,6 +35,7 @@ import { VM_LOCKED, VM_SHARED, VM_STACK, VM_WRITE } from '../vma.js';
 
 /** `is_data_mapping`: private, writable and not a stack. */
 export function isDataMapping(flags: number): boolean {
+  checkInteger('isDataMapping', 'flags', flags);
   return (flags & (VM_WRITE | VM_SHARED | VM_STACK)) === VM_WRITE;
 }
 
@@ -64,6 +66,8 @@ function limitPages(limit: number, pageSize: number): number {
  * logs the `pr_warn_once` warning).
  */
 export function mayExpandVm(mm: AddressSpace, flags: number, npages: number): boolean {
+  checkInteger('mayExpandVm', 'flags', flags);
+  checkCount('mayExpandVm', 'npages', npages);
   const page = mm.vm.arch.pageSize;
   const as = mmRlimit(mm, RLIMIT_AS);
   if (as !== RLIM_INFINITY && mm.totalVm + npages > limitPages(as, page)) return false;
@@ -98,6 +102,8 @@ function warnDataLimit(mm: AddressSpace, bytes: number): void {
  * lacks CAP_IPC_LOCK; then `locked_vm` must stay within RLIMIT_MEMLOCK.
  */
 export function mlockFutureOk(mm: AddressSpace, flags: number, bytes: number): boolean {
+  checkInteger('mlockFutureOk', 'flags', flags);
+  checkCount('mlockFutureOk', 'bytes', bytes);
   if ((flags & VM_LOCKED) === 0 || mmCapIpcLock(mm)) return true;
   const page = mm.vm.arch.pageSize;
   const limit = mmRlimit(mm, RLIMIT_MEMLOCK);

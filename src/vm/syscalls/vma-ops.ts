@@ -589,6 +589,16 @@ export function getUnmappedArea(
   flags: number,
   vmFlags = 0,
 ): number {
+  for (const [what, x] of [
+    ['addr', addr],
+    ['len', len],
+    ['flags', flags],
+    ['vmFlags', vmFlags],
+  ] as const) {
+    if (!(typeof x === 'number' && Number.isInteger(x))) {
+      throw new KernelBug(`getUnmappedArea: ${what} ${describeValue(x)} is not an integer`);
+    }
+  }
   const taskSize = mm.taskSize;
   const page = mm.vm.arch.pageSize;
   const minAddr = vmTunables(mm.vm).mmapMinAddr;

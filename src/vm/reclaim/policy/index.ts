@@ -20,11 +20,12 @@ export {
   type ReferencedFn,
   type ReplacementPolicy,
 } from './policy.js';
-export { replayTrace, type SimulationResult, simulatePolicy } from './simulate.js';
+export { simulateTrace, type SimulationResult, simulatePolicy } from './simulate.js';
 export {
   type HotColdTraceOptions,
   hotColdTrace,
   loopingTrace,
+  MAX_TRACE_LENGTH,
   type ScanPollutedTraceOptions,
   scanPollutedTrace,
   type ZipfTraceOptions,

@@ -35,7 +35,9 @@ import { checkPositiveInteger, checkTrace, show } from './validate.js';
 
 /** Outcome of a simulation: `hits + misses` is the trace length. */
 export interface SimulationResult {
+  /** References to a resident page. */
   readonly hits: number;
+  /** References that found the page absent (page faults), cold misses included. */
   readonly misses: number;
 }
 
@@ -85,21 +87,30 @@ export function simulatePolicy(
 
 /**
  * Runs `trace` through a policy object, exactly as {@link simulatePolicy}
- * does: for a policy of your own, or one you want to inspect afterwards
- * (its lists, its counters). The policy must be empty; an `'opt'` policy
- * must have been created with this same trace.
+ * does with a policy name: for a policy of your own, or one you want to
+ * inspect afterwards (its lists, its counters). The policy must be empty;
+ * an `'opt'` policy must have been created with this same trace.
  *
+ * (Called `replayTrace` in earlier versions; that name is now the workload-trace
+ * replayer of `mmsim/trace`.)
+ *
+ * @example
+ * ```ts
+ * const lru = new LruPolicy();
+ * simulateTrace(lru, [1, 2, 3, 1, 4, 1], 3); // { hits: 2, misses: 4 }
+ * lru.pages(); // the resident pages, least recently used first
+ * ```
  * @throws TypeError / RangeError as {@link simulatePolicy}, naming
- *   `replayTrace`, and RangeError if the policy is not empty.
+ *   `simulateTrace`, and RangeError if the policy is not empty.
  * @throws KernelBug if the policy misbehaves (evicts a page that is not
  *   resident, or nothing while pages are resident).
  */
-export function replayTrace(
+export function simulateTrace(
   policy: ReplacementPolicy,
   trace: ArrayLike<number>,
   frames: number,
 ): SimulationResult {
-  const fn = 'replayTrace';
+  const fn = 'simulateTrace';
   if (typeof policy !== 'object' || policy === null || typeof policy.evict !== 'function')
     throw new TypeError(`${fn}: policy must be a ReplacementPolicy (got ${show(policy)})`);
   if (policy.size !== 0)

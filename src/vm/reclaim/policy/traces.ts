@@ -17,6 +17,28 @@
 import { Prandom } from '../../../page/prandom.js';
 import { checkPositiveInteger, show } from './validate.js';
 
+/**
+ * The longest trace a generator builds, and the most pages a Zipf trace
+ * weighs: 2^24 (16 Mi references, 128 MiB of numbers). A larger request
+ * is a RangeError, not an allocation that takes the host process down.
+ */
+export const MAX_TRACE_LENGTH = 2 ** 24;
+
+/** Checks a positive integer that sizes an array the generator allocates. */
+function checkSize(fn: string, arg: string, x: unknown): asserts x is number {
+  checkPositiveInteger(fn, arg, x);
+  if (x > MAX_TRACE_LENGTH) {
+    throw new RangeError(`${fn}: ${arg} is ${x}; it must be at most ${MAX_TRACE_LENGTH}`);
+  }
+}
+
+/** Checks that a generator's options argument is an object. */
+function checkOptions(fn: string, options: unknown): void {
+  if (typeof options !== 'object' || options === null) {
+    throw new TypeError(`${fn}: options must be an object (got ${show(options)})`);
+  }
+}
+
 function checkUnit(fn: string, arg: string, x: unknown, openAtZero: boolean): number {
   if (typeof x !== 'number') throw new TypeError(`${fn}: ${arg} must be a number (got ${show(x)})`);
   if (!(x <= 1 && (openAtZero ? x > 0 : x >= 0)))
@@ -43,7 +65,7 @@ function checkSeed(fn: string, x: unknown): number {
  */
 export function loopingTrace(pages: number, length: number): number[] {
   checkPositiveInteger('loopingTrace', 'pages', pages);
-  checkPositiveInteger('loopingTrace', 'length', length);
+  checkSize('loopingTrace', 'length', length);
   const out = new Array<number>(length);
   for (let i = 0, p = 0; i < length; i++) {
     out[i] = p;
@@ -75,8 +97,9 @@ export interface HotColdTraceOptions {
  */
 export function hotColdTrace(options: HotColdTraceOptions): number[] {
   const fn = 'hotColdTrace';
+  checkOptions(fn, options);
   const { length, pages } = options;
-  checkPositiveInteger(fn, 'length', length);
+  checkSize(fn, 'length', length);
   checkPositiveInteger(fn, 'pages', pages);
   const hotFraction = checkUnit(fn, 'hotFraction', options.hotFraction ?? 0.1, true);
   const hotProbability = checkUnit(fn, 'hotProbability', options.hotProbability ?? 0.9, false);
@@ -113,9 +136,10 @@ export interface ZipfTraceOptions {
  */
 export function zipfTrace(options: ZipfTraceOptions): number[] {
   const fn = 'zipfTrace';
+  checkOptions(fn, options);
   const { length, pages } = options;
-  checkPositiveInteger(fn, 'length', length);
-  checkPositiveInteger(fn, 'pages', pages);
+  checkSize(fn, 'length', length);
+  checkSize(fn, 'pages', pages);
   const s = options.s ?? 1;
   if (typeof s !== 'number') throw new TypeError(`${fn}: s must be a number (got ${show(s)})`);
   if (!(s >= 0 && Number.isFinite(s)))
@@ -166,8 +190,9 @@ export interface ScanPollutedTraceOptions {
  */
 export function scanPollutedTrace(options: ScanPollutedTraceOptions): number[] {
   const fn = 'scanPollutedTrace';
+  checkOptions(fn, options);
   const { length, hotPages, hotRun, scanLength } = options;
-  checkPositiveInteger(fn, 'length', length);
+  checkSize(fn, 'length', length);
   checkPositiveInteger(fn, 'hotPages', hotPages);
   checkPositiveInteger(fn, 'hotRun', hotRun);
   checkPositiveInteger(fn, 'scanLength', scanLength);

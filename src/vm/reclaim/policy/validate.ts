@@ -2,7 +2,7 @@
  * Argument checks shared by the replacement-policy module. Two kinds of
  * error, as the rest of mmsim uses them:
  *
- * - The trace-level API (`simulatePolicy`, `replayTrace`, `createPolicy`,
+ * - The trace-level API (`simulatePolicy`, `simulateTrace`, `createPolicy`,
  *   the trace generators) is ordinary library API: a wrong type throws
  *   `TypeError`, a value out of range throws `RangeError`.
  * - A policy object's methods are the kernel-internal interface the

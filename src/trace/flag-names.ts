@@ -9,10 +9,10 @@
  * a trace without touching this file. Key order is the order messages
  * list the expected names in.
  */
-import * as gfpFlags from '../../gfp/flags.js';
-import * as slabFlags from '../../slab/slab-flags.js';
-import * as mman from '../../vm/mman.js';
-import { MADV_POPULATE_READ, MADV_POPULATE_WRITE } from '../../vm/syscalls/madvise.js';
+import * as gfpFlags from '../gfp/flags.js';
+import * as slabFlags from '../slab/slab-flags.js';
+import * as mman from '../vm/mman.js';
+import { MADV_POPULATE_READ, MADV_POPULATE_WRITE } from '../vm/syscalls/madvise.js';
 
 export const MAP_FLAG_NAMES: Readonly<Record<string, number>> = {
   private: mman.MAP_PRIVATE,

@@ -14,7 +14,7 @@
  * Errors are `TraceSyntaxError`s, suffixed with the iteration when it is
  * not the first.
  */
-import { TraceSyntaxError } from '../errors.js';
+import { TraceSyntaxError } from './errors.js';
 import { isTemplate, labelsOf, resolveLabel } from './labels.js';
 import type { TraceOp } from './ops.js';
 

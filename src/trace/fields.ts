@@ -12,11 +12,11 @@
  * that is the op schemas' business (`op-schemas.ts`).
  */
 
-import { checkGfp } from '../../gfp/zone.js';
-import { Errno } from '../../page/errno.js';
-import { KernelBug } from '../../page/errors.js';
-import * as mman from '../../vm/mman.js';
-import { type OpLocation, TraceSyntaxError } from '../errors.js';
+import { checkGfp } from '../gfp/zone.js';
+import { Errno } from '../page/errno.js';
+import { KernelBug } from '../page/errors.js';
+import * as mman from '../vm/mman.js';
+import { type OpLocation, TraceSyntaxError } from './errors.js';
 import { GFP_NAMES } from './flag-names.js';
 import type { Expect, WordValue } from './ops.js';
 

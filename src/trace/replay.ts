@@ -1,8 +1,9 @@
 /**
  * Replaying a parsed trace on a machine: each op becomes the system call,
  * memory access or kernel call it names, labels become the processes,
- * addresses and objects they were bound to, and the run ends with the
- * same summary the demo prints.
+ * addresses and objects they were bound to. The result is the machine and
+ * counts of what ran; reading /proc of that machine (the CLI's report and
+ * summary) is the caller's business.
  *
  * What running decides, and how it is reported:
  *
@@ -14,26 +15,23 @@
  * - A call that fails when the op expected success (or succeeds, or fails
  *   otherwise, when `expect` named an errno), a segmentation fault, a
  *   `read` that finds another value than the one it checks, and a kernel
- *   bug all stop the replay with a `RuntimeFailure` (exit 1) naming the
- *   line.
+ *   bug all stop the replay with a `TraceReplayError` naming the line.
  */
 
-import type { Kernel } from '../../kernel.js';
-import { formatAddress } from '../../page/address.js';
-import { Errno, errnoName } from '../../page/errno.js';
-import { KernelBug, KernelError, SegmentationFault } from '../../page/errors.js';
-import type { KmemCache } from '../../slab/kmem-cache.js';
-import { MAP_ANONYMOUS, MAP_SHARED, O_RDONLY, O_RDWR, PROT_WRITE } from '../../vm/mman.js';
-import type { Process } from '../../vm/process.js';
-import { VM_WRITE } from '../../vm/vma.js';
-import { type BootFlags, bootKernel, withFlags } from '../boot-flags.js';
-import { formatLocation, RuntimeFailure } from '../errors.js';
-import { dmesgLines, procFile, procKeys, slabinfoRows } from '../proc-excerpt.js';
-import { NO_PROGRESS, type Progress } from '../progress.js';
-import { machineOf, type ReplayStats, type Report } from '../report.js';
-import { summarize } from '../summary.js';
+import type { BootOptions } from '../boot-options.js';
+import { Kernel } from '../kernel.js';
+import { formatAddress } from '../page/address.js';
+import { Errno, errnoName } from '../page/errno.js';
+import { KernelBug, KernelError, SegmentationFault } from '../page/errors.js';
+import type { KmemCache } from '../slab/kmem-cache.js';
+import { MAP_ANONYMOUS, MAP_SHARED, O_RDONLY, O_RDWR, PROT_WRITE } from '../vm/mman.js';
+import type { Process } from '../vm/process.js';
+import { VM_WRITE } from '../vm/vma.js';
+import { TraceReplayError } from './errors.js';
 import { resolveLabel } from './labels.js';
 import type { Expect, Trace, TraceOp } from './ops.js';
+import { parseTrace } from './parse.js';
+import { NO_PROGRESS, type ReplayProgress } from './progress.js';
 
 type Binding =
   | { readonly kind: 'process'; readonly p: Process }
@@ -50,11 +48,61 @@ type Binding =
 
 type BindingOf<K extends Binding['kind']> = Extract<Binding, { kind: K }>;
 
-/** What a replay leaves: the machine, its report, and the processes the trace made. */
+/** An OOM kill during a replay. */
+export interface ReplayKill {
+  /** The line of the op that was running when the OOM killer chose its victim. */
+  readonly line: number;
+  /** The victim's label in the trace (`''` if it had none). */
+  readonly label: string;
+  /** The victim's pid. */
+  readonly pid: number;
+  /** The victim's name (`comm`). */
+  readonly name: string;
+}
+
+/** What a replay ran. */
+export interface ReplayStats {
+  /** The trace's name (its file, as given to {@link parseTrace}). */
+  readonly trace: string;
+  /** Lines in the trace. */
+  readonly lines: number;
+  /** Ops run (repeat bodies counted once per iteration, the repeats themselves not). */
+  readonly ops: number;
+  /** Ops not run because their process had been killed by the OOM killer. */
+  readonly skipped: number;
+  /** Ops that failed with the errno their `expect` named. */
+  readonly expectedFailures: number;
+  /** OOM kills, with the line whose op was running. */
+  readonly kills: readonly ReplayKill[];
+}
+
+/** What a replay leaves: the machine, the processes the trace made, and what ran. */
 export interface ReplayResult {
+  /** The machine after the trace. */
   readonly kernel: Kernel;
-  readonly report: Report;
+  /** The processes the trace spawned or forked, in creation order (exited and killed ones too). */
   readonly processes: readonly Process[];
+  /** The names of the caches the trace created. */
+  readonly caches: readonly string[];
+  /** Counts of what ran. */
+  readonly stats: ReplayStats;
+}
+
+/** Options of {@link replayTrace}. */
+export interface ReplayOptions {
+  /**
+   * Boot options laid over the trace's `boot` op, field by field (a
+   * command line's `--memory 16M`, say).
+   */
+  readonly boot?: BootOptions;
+  /**
+   * A machine to replay on instead of booting one; the trace's `boot` op
+   * and `boot` are then not used. Processes the machine already has are
+   * left alone (the trace's labels name only what it made).
+   */
+  readonly kernel?: Kernel;
+  /** Told how far the replay is: `start` with the op count, a `tick` per op, `stop`. */
+  readonly progress?: ReplayProgress;
 }
 
 /** Thrown inside an op when it is to be skipped (its process was killed). */
@@ -77,13 +125,13 @@ class Replayer {
 
   constructor(
     readonly k: Kernel,
-    private readonly progress: Progress,
+    private readonly progress: ReplayProgress,
   ) {
     this.pageSize = k.PAGE_SIZE;
   }
 
-  private fail(op: TraceOp, detail: string): never {
-    throw new RuntimeFailure(`${formatLocation(op.at)}${op.op}: ${detail}`, op.at);
+  private fail(op: TraceOp, detail: string, cause?: unknown): never {
+    throw new TraceReplayError(op.at, op.op, detail, cause === undefined ? undefined : { cause });
   }
 
   /** The iteration of each enclosing repeat, innermost last. */
@@ -200,7 +248,7 @@ class Replayer {
 
   /** An op threw: the OOM killer ended its own process (the op ends there), or the replay fails. */
   private failed(op: TraceOp, e: unknown): void {
-    if (e instanceof RuntimeFailure) throw e;
+    if (e instanceof TraceReplayError) throw e;
     if (e instanceof KernelError && this.running !== null && this.running.state === 'killed') {
       // The op's process was chosen by the OOM killer while it ran.
       this.ops++;
@@ -211,9 +259,10 @@ class Replayer {
       this.fail(
         op,
         `${e.signal} (${e.siCode}) at ${formatAddress(e.address)}${p === null ? '' : ` in process "${this.labelOf.get(p) ?? p.name}" (pid ${p.pid})`}`,
+        e,
       );
     }
-    if (e instanceof KernelBug || e instanceof KernelError) this.fail(op, e.message);
+    if (e instanceof KernelBug || e instanceof KernelError) this.fail(op, e.message, e);
     throw e;
   }
 
@@ -431,72 +480,97 @@ class Replayer {
   }
 }
 
+function checkOptions(options: unknown): ReplayOptions {
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw new TypeError('replayTrace: options must be an object');
+  }
+  const o = options as ReplayOptions;
+  for (const key of Object.keys(o)) {
+    if (key !== 'boot' && key !== 'kernel' && key !== 'progress') {
+      throw new TypeError(
+        `replayTrace: unknown option ${JSON.stringify(key)} (expected boot, kernel, progress)`,
+      );
+    }
+  }
+  if (o.kernel !== undefined && !(o.kernel instanceof Kernel)) {
+    throw new TypeError('replayTrace: options.kernel must be a Kernel');
+  }
+  if (o.boot !== undefined && (typeof o.boot !== 'object' || o.boot === null)) {
+    throw new TypeError('replayTrace: options.boot must be an object of boot options');
+  }
+  const p = o.progress;
+  if (
+    p !== undefined &&
+    (typeof p !== 'object' ||
+      p === null ||
+      typeof p.start !== 'function' ||
+      typeof p.tick !== 'function' ||
+      typeof p.stop !== 'function')
+  ) {
+    throw new TypeError('replayTrace: options.progress must have start, tick and stop methods');
+  }
+  return o;
+}
+
 /**
- * Replays `trace` on a machine booted with its `boot` op, the command
- * line's `flags` laid over it.
+ * Replays a trace: boots a machine with the trace's `boot` op (with
+ * `options.boot` laid over it), or takes `options.kernel`, and runs each
+ * op as the system call, memory access or kernel call it names. This is
+ * what `mmsim replay` runs.
  *
- * @throws UsageError for boot options the kernel refuses
- * @throws RuntimeFailure when an op fails as described above
+ * An op of a process the OOM killer has killed is skipped and counted; the
+ * kill is recorded with the line of the op that was running. Anything else
+ * that goes wrong stops the replay with a {@link TraceReplayError}.
+ *
+ * @param trace - a trace from {@link parseTrace} or {@link validateTrace}, or its text (parsed first, named `<trace>`)
+ * @param options - {@link ReplayOptions}
+ * @returns the machine after the trace, the processes it made and counts of what ran
+ * @throws TraceSyntaxError when `trace` is text that is not a valid trace (nothing ran)
+ * @throws TraceReplayError when an op fails, naming its line
+ * @throws KernelError when the boot options are refused (`EINVAL`), before any op ran
+ * @throws TypeError for an options object of the wrong shape
+ *
+ * @example
+ * ```ts
+ * const trace = parseTrace(
+ *   [
+ *     '{"op":"boot","memory":"16M"}',
+ *     '{"op":"spawn","as":"app"}',
+ *     '{"op":"mmap","proc":"app","len":"1M","as":"buf"}',
+ *     '{"op":"write","map":"buf","value":"index"}',
+ *   ].join('\n'),
+ *   'example.jsonl',
+ * );
+ * const { kernel, processes, stats } = replayTrace(trace, { boot: { swap: { size: '16M' } } });
+ * stats.ops; // 3
+ * kernel.proc(`/proc/${processes[0]?.pid}/status`).includes('VmRSS:'); // true
+ * ```
  */
-export function replayTrace(
-  trace: Trace,
-  flags: BootFlags = {},
-  progress: Progress = NO_PROGRESS,
-): ReplayResult {
-  const k = bootKernel(withFlags(trace.boot, flags));
+export function replayTrace(trace: Trace | string, options: ReplayOptions = {}): ReplayResult {
+  const parsed = typeof trace === 'string' ? parseTrace(trace) : trace;
+  if (typeof parsed !== 'object' || parsed === null || !Array.isArray(parsed.ops)) {
+    throw new TypeError('replayTrace: trace must be a Trace from parseTrace, or its text');
+  }
+  const { boot, kernel, progress = NO_PROGRESS } = checkOptions(options);
+  const k = kernel ?? Kernel.boot({ ...parsed.boot, ...boot });
   const r = new Replayer(k, progress);
-  progress.start('replay', trace.opCount, 'ops');
+  progress.start('replay', parsed.opCount, 'ops');
   try {
-    r.run(trace.ops);
+    r.run(parsed.ops);
   } finally {
     progress.stop();
   }
-  const stats: ReplayStats = {
-    trace: trace.file,
-    lines: trace.lines,
-    ops: r.ops,
-    skipped: r.skipped,
-    expectedFailures: r.expectedFailures,
-    kills: r.kills,
+  return {
+    kernel: k,
+    processes: r.processes,
+    caches: r.cacheNames,
+    stats: {
+      trace: parsed.file,
+      lines: parsed.lines,
+      ops: r.ops,
+      skipped: r.skipped,
+      expectedFailures: r.expectedFailures,
+      kills: r.kills,
+    },
   };
-  const proc = [
-    procFile(k, '/proc/buddyinfo'),
-    procKeys(k, '/proc/meminfo', [
-      'MemTotal',
-      'MemFree',
-      'MemAvailable',
-      'Cached',
-      'AnonPages',
-      'Slab',
-      'SwapTotal',
-      'SwapFree',
-    ]),
-    procKeys(k, '/proc/vmstat', [
-      'pgfault',
-      'pgmajfault',
-      'pswpin',
-      'pswpout',
-      'pgscan_kswapd',
-      'pgscan_direct',
-      'oom_kill',
-    ]),
-    slabinfoRows(k, r.cacheNames, true),
-  ];
-  if (r.kills.length > 0) proc.push(dmesgLines(k, /invoked oom-killer|Out of memory/));
-  const report: Report = {
-    command: 'replay',
-    machine: machineOf(k),
-    sections: [
-      {
-        title: 'After the trace',
-        text: [
-          `${r.ops} ops run on ${r.processes.length} processes; the machine as /proc shows it now:`,
-        ],
-        proc,
-      },
-    ],
-    summary: summarize(k, r.processes),
-    replay: stats,
-  };
-  return { kernel: k, report, processes: r.processes };
 }

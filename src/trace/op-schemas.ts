@@ -11,8 +11,8 @@
  * that span lines (labels defined, alive, of the right kind) are the label
  * checker's (`label-check.ts`).
  */
-import * as mman from '../../vm/mman.js';
-import { type OpLocation, TraceSyntaxError } from '../errors.js';
+import * as mman from '../vm/mman.js';
+import { type OpLocation, TraceSyntaxError } from './errors.js';
 import { Fields, show } from './fields.js';
 import { ADVICE_NAMES, CACHE_FLAG_NAMES, MAP_FLAG_NAMES, MSYNC_FLAG_NAMES } from './flag-names.js';
 import { isTemplate, labelsOf } from './labels.js';
