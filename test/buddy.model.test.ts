@@ -66,10 +66,12 @@ describe('the page-frame allocator conformance suite', () => {
     ['x86_64', '16M', 2],
     ['i386', '8M', 1],
   ] as const)('passes on BuddyAllocator (%s, %s, %i CPUs)', (arch, memory, cpus) => {
-    const report = checkPageAllocatorConformance(
-      (ram, setup) => new BuddyAllocator(ram, setup),
-      { arch, memory, cpus, numRuns: 15 },
-    );
+    const report = checkPageAllocatorConformance((ram, setup) => new BuddyAllocator(ram, setup), {
+      arch,
+      memory,
+      cpus,
+      numRuns: 15,
+    });
     expect(report.subject).toBe('BuddyAllocator');
     expect(report.properties.map((p) => p.name)).toEqual(['model', 'exhaustion']);
   });

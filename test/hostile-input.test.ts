@@ -1193,7 +1193,7 @@ describe('hostile values everywhere', () => {
       fc.property(fc.constantFrom<ArchName>('x86_64', 'x86_64', 'i386'), fc.gen(), (arch, g) =>
         runCalls(g, arch, API, 3),
       ),
-      { numRuns: 180 },
+      { numRuns: 150 },
     );
   });
 
@@ -1202,7 +1202,7 @@ describe('hostile values everywhere', () => {
       fc.property(fc.constantFrom<ArchName>('x86_64', 'i386'), fc.gen(), (arch, g) =>
         runCalls(g, arch, EXPORTS, 1),
       ),
-      { numRuns: 300 },
+      { numRuns: 200 },
     );
   });
 });

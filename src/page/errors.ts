@@ -71,4 +71,3 @@ export class SegmentationFault extends Error {
 export class KernelPanic extends Error {
   override readonly name = 'KernelPanic';
 }
-

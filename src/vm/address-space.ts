@@ -14,8 +14,8 @@
  */
 
 import type { BuddyAllocator } from '../buddy/buddy-allocator.js';
-import { SegmentationFault } from '../page/errors.js';
 import { showAddress } from '../page/address.js';
+import { SegmentationFault } from '../page/errors.js';
 import { allocTable, freeTable, isBlock, type PageTableGeometry } from './page-table.js';
 import type { Process } from './process.js';
 import { PTE_ACCESSED, PTE_DIRTY, PTE_GLOBAL, PTE_PRESENT, PTE_USER, PTE_WRITE } from './pte.js';

@@ -67,6 +67,8 @@ export { oomScore } from './proc/oom-score.js';
 export {
   decodePagemapEntry,
   MAX_SWAPFILES_SHIFT,
+  type PagemapEntry,
+  type PagemapSource,
   PM_ENTRY_BYTES,
   PM_FILE,
   PM_GUARD_REGION,
@@ -77,8 +79,6 @@ export {
   PM_SOFT_DIRTY,
   PM_SWAP,
   PM_UFFD_WP,
-  type PagemapEntry,
-  type PagemapSource,
   READ_PAGEMAP_MAX_PAGES,
   readPagemap,
 } from './proc/pagemap.js';

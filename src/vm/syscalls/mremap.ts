@@ -337,7 +337,11 @@ function moveVma(
   const dontUnmap = (flags & MREMAP_DONTUNMAP) !== 0;
   if (mm.vmas.count >= vmTunables(vm).maxMapCount - 3) return err('ENOMEM');
   const toAccount = dontUnmap ? newLen : newLen - oldLen;
-  if ((vma.flags & VM_ACCOUNT) !== 0 && toAccount > 0 && !vmEnoughMemory(vm, toAccount / page, mm)) {
+  if (
+    (vma.flags & VM_ACCOUNT) !== 0 &&
+    toAccount > 0 &&
+    !vmEnoughMemory(vm, toAccount / page, mm)
+  ) {
     return err('ENOMEM');
   }
 

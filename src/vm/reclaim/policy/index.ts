@@ -20,7 +20,7 @@ export {
   type ReferencedFn,
   type ReplacementPolicy,
 } from './policy.js';
-export { simulateTrace, type SimulationResult, simulatePolicy } from './simulate.js';
+export { type SimulationResult, simulatePolicy, simulateTrace } from './simulate.js';
 export {
   type HotColdTraceOptions,
   hotColdTrace,
