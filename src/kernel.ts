@@ -19,7 +19,7 @@
  * `Kernel` delegates to its parts; each part is usable alone.
  */
 import { type BootConfig, type BootOptions, parseBootOptions } from './boot-options.js';
-import { BuddyAllocator } from './buddy/buddy-allocator.js';
+import { BAD_FLAGS_AT_FREE, BuddyAllocator, LRU_FLAGS } from './buddy/buddy-allocator.js';
 import { checkBuddyInvariants } from './buddy/invariants.js';
 import type { Memblock } from './buddy/memblock.js';
 import type { Zone } from './buddy/zone.js';
@@ -42,6 +42,7 @@ import { SimClock } from './page/clock.js';
 import { KernelBug, KernelError } from './page/errors.js';
 import { KernelLog, LogLevel } from './page/kernel-log.js';
 import type { MemMap } from './page/mem-map.js';
+import { PageType, PG } from './page/page-flags.js';
 import { PhysicalMemory } from './page/physical-memory.js';
 import { checkByteArray, checkCount, checkStoreValue, describeValue } from './page/validate.js';
 import { VmEvents } from './page/vm-events.js';
@@ -69,6 +70,8 @@ import { vmTunables } from './vm/syscalls/vma-ops.js';
 import { sysctl } from './vm/sysctl.js';
 import { VmSystem } from './vm/vm-system.js';
 
+/** Flags of pages that the VM or slab owns, which `k.freePages` refuses (see there). */
+const FREE_PAGES_REFUSED_FLAGS = BAD_FLAGS_AT_FREE | LRU_FLAGS | (1 << PG.tail);
 /** `MAX_PAGE_ORDER`: the largest order the page allocator hands out. */
 export const MAX_ORDER = 10;
 
@@ -242,6 +245,23 @@ export class Kernel {
 
   /** `__free_pages`: see {@link BuddyAllocator.freePages}. */
   freePages(pfn: number, order: number): void {
+    // Pages the VM or slab owns are never the caller's to free; with a second
+    // reference the buddy allocator would only drop one (put_page), leaving
+    // their owner's count short. Linux trusts the caller; mmsim refuses.
+    if (
+      typeof pfn === 'number' &&
+      pfn >= 0 &&
+      pfn < this.buddy.memMap.frames &&
+      Number.isInteger(pfn)
+    ) {
+      const m = this.buddy.memMap;
+      const owned = (m.flags[pfn] as number) & FREE_PAGES_REFUSED_FLAGS;
+      if ((m.mapcount[pfn] as number) !== 0 || owned !== 0 || m.pageType(pfn) !== PageType.none) {
+        throw new KernelBug(
+          `freePages: pfn ${pfn} belongs to ${m.mapcount[pfn] !== 0 ? 'user mappings' : 'the VM or slab'} (flags ${m.flagNames(pfn).join('|') || 'none'}), not to the caller`,
+        );
+      }
+    }
     this.buddy.freePages(pfn, order);
   }
 
@@ -417,6 +437,20 @@ export class Kernel {
   /** `ksize`. */
   ksize(ptr: number): number {
     return this.slab.ksize(ptr);
+  }
+
+  /**
+   * Which kmalloc cache served `ptr`: its name (`'kmalloc-128'` for
+   * `kmalloc(100)`), or `null` when no cache did (`ZERO_SIZE_PTR`, a large
+   * kmalloc from the page allocator, SLOB's kmalloc blocks, or a slab
+   * allocator of your own without `kmallocCacheName`).
+   *
+   * @throws KernelBug for a pointer kmalloc never returned, as `ksize` does.
+   */
+  kmallocCacheName(ptr: number): string | null {
+    if (this.slab.kmallocCacheName !== undefined) return this.slab.kmallocCacheName(ptr);
+    this.slab.ksize(ptr);
+    return null;
   }
 
   // --- kernel-mode memory access -------------------------------------------

@@ -19,11 +19,15 @@ it('shows examples/readme.ts and runs it', async () => {
   expect(shown).toBe(body);
   const log = vi.spyOn(console, 'log').mockImplementation(() => {});
   await import('../examples/readme.js');
-  const printed = log.mock.calls.map((args) => args.join(' ')).join('\n');
+  const calls = log.mock.calls;
+  const printed = calls.map((args) => args.join(' ')).join('\n');
   log.mockRestore();
   expect(printed).toContain('x86_64 4096 16384');
   expect(printed).toContain('GFP_KERNEL|__GFP_ZERO');
   expect(printed).toContain('[stack]');
+  // /proc/buddyinfo differs while frames are in use, and is exactly as after boot at the end.
+  expect(calls.filter((args) => typeof args[0] === 'boolean')).toEqual([[true], [true]]);
+  expect(calls.at(-1)).toEqual([true]);
 });
 
 it('shows examples/swap.ts as the memory-pressure example and runs it', async () => {

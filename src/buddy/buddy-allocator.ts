@@ -95,7 +95,7 @@ const ALLOCATED_BIT = 1 << PG.allocated;
 /** `GFP_MOVABLE_SHIFT`: gfp_migratetype is `(gfp & GFP_MOVABLE_MASK) >> 3`. */
 const GFP_MOVABLE_SHIFT = 3;
 /** Flags that may not be set on a page being freed (`PAGE_FLAGS_CHECK_AT_FREE`). */
-const BAD_FLAGS_AT_FREE =
+export const BAD_FLAGS_AT_FREE =
   (1 << PG.locked) |
   (1 << PG.lru) |
   (1 << PG.active) |
@@ -104,7 +104,7 @@ const BAD_FLAGS_AT_FREE =
   (1 << PG.unevictable) |
   (1 << PG.swapcache);
 /** Flags a page on an LRU list carries, cleared when it leaves the list to be freed. */
-const LRU_FLAGS = (1 << PG.lru) | (1 << PG.active) | (1 << PG.unevictable) | (1 << PG.mlocked);
+export const LRU_FLAGS = (1 << PG.lru) | (1 << PG.active) | (1 << PG.unevictable) | (1 << PG.mlocked);
 
 /**
  * Page-state items of the layers above the allocator, as /proc/zoneinfo

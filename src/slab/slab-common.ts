@@ -473,6 +473,28 @@ export abstract class SlabAllocatorBase {
     throw new KernelBug(`ksize: ${formatAddress(ptr)} was never returned by kmalloc`);
   }
 
+  /**
+   * The name of the cache that served a kmalloc allocation (`'kmalloc-128'`
+   * for `kmalloc(100)`), or `null` when no cache did: `ZERO_SIZE_PTR`, a
+   * large kmalloc (whole pages from the page allocator). For an object of
+   * a kmem_cache (which `kfree` and `ksize` accept too), that cache's name.
+   *
+   * @throws KernelBug for a pointer kmalloc never returned, as `ksize` does.
+   */
+  kmallocCacheName(ptr: number): string | null {
+    if (ptr === ZERO_SIZE_PTR) return null;
+    const head = this.headOfObject('kmallocCacheName', ptr);
+    const cache = this.slabCacheOf(head);
+    if (cache !== undefined) {
+      cache.checkObject('kmallocCacheName', ptr);
+      return cache.name;
+    }
+    if (this.memMap.pageType(head) === PageType.largeKmalloc && this.pfnToVirt(head) === ptr) {
+      return null;
+    }
+    throw new KernelBug(`kmallocCacheName: ${formatAddress(ptr)} was never returned by kmalloc`);
+  }
+
   // --- helpers for the implementations -------------------------------------
 
   /** The cache owning the slab whose head frame is `head`, if it is a slab page. */

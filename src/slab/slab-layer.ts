@@ -72,6 +72,14 @@ export interface SlabLayer {
    * @throws KernelBug for a pointer kmalloc never returned.
    */
   ksize(ptr: number): number;
+  /**
+   * Optional: the name of the kmalloc cache that served `ptr`
+   * (`'kmalloc-128'`), `null` when none did (`ZERO_SIZE_PTR`, whole pages,
+   * an allocator without kmalloc caches).
+   *
+   * @throws KernelBug for a pointer kmalloc never returned.
+   */
+  kmallocCacheName?(ptr: number): string | null;
   /** Throws `KernelBug` naming the first broken invariant of the allocator's own state. */
   checkInvariants(): void;
   /**

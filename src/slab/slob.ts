@@ -240,6 +240,18 @@ export class SlobAllocator extends SlobHeap {
     return Math.ceil(size / this.unit) * this.unit;
   }
 
+  /**
+   * SLOB has no kmalloc caches: `null` for a kmalloc block of the SLOB
+   * heap, as for pages; for an object of a kmem_cache, its cache's name.
+   */
+  override kmallocCacheName(ptr: number): string | null {
+    if (ptr === ZERO_SIZE_PTR) return null;
+    const head = this.headOfObject('kmallocCacheName', ptr);
+    if (!this.isSlobPage(head)) return super.kmallocCacheName(ptr);
+    const owner = this.liveSlobObject('kmallocCacheName', ptr, 'kmallocCacheName');
+    return owner === KMALLOC_OWNER ? null : (this.cacheById[owner] as SlobCache).name;
+  }
+
   // --- checks -------------------------------------------------------------
 
   /**
