@@ -104,7 +104,8 @@ export const BAD_FLAGS_AT_FREE =
   (1 << PG.unevictable) |
   (1 << PG.swapcache);
 /** Flags a page on an LRU list carries, cleared when it leaves the list to be freed. */
-export const LRU_FLAGS = (1 << PG.lru) | (1 << PG.active) | (1 << PG.unevictable) | (1 << PG.mlocked);
+export const LRU_FLAGS =
+  (1 << PG.lru) | (1 << PG.active) | (1 << PG.unevictable) | (1 << PG.mlocked);
 
 /**
  * Page-state items of the layers above the allocator, as /proc/zoneinfo
