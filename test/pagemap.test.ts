@@ -44,6 +44,7 @@ import {
   SEEK_END,
   SEEK_SET,
 } from '../src/index.js';
+import { errnoOf } from './helpers/kernel-errors.js';
 
 const RW = PROT_READ | PROT_WRITE;
 const ANON = MAP_PRIVATE | MAP_ANONYMOUS;
@@ -52,16 +53,6 @@ function boot(swap = false) {
   const k = Kernel.boot({ memory: '32M', ...(swap ? { swap: { size: '16M' } } : {}) });
   const p = k.spawn({ name: 'pm' });
   return { k, p, P: k.PAGE_SIZE };
-}
-
-function errnoOf(f: () => unknown): string {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof KernelError) return e.code;
-    throw e;
-  }
-  return 'none';
 }
 
 /** The raw entry of `va` as root reads it. */

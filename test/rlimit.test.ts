@@ -43,6 +43,7 @@ import {
   SegmentationFault,
 } from '../src/index.js';
 import { MREMAP_MAYMOVE } from '../src/vm/syscalls/index.js';
+import { expectSyscallRejected } from './helpers/kernel-errors.js';
 
 const PS = 4096;
 const RW = PROT_READ | PROT_WRITE;
@@ -109,9 +110,7 @@ function state(k: Kernel, p: Process): string {
 }
 
 function expectRejected(k: Kernel, p: Process, call: () => number, errno: number): void {
-  const before = state(k, p);
-  expect(call()).toBe(-errno);
-  expect(state(k, p)).toBe(before);
+  expectSyscallRejected(() => state(k, p), call, errno);
 }
 
 function field(text: string, name: string): number {

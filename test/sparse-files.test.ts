@@ -34,6 +34,7 @@ import {
   SimDisk,
   Vfs,
 } from '../src/index.js';
+import { errnoOf } from './helpers/kernel-errors.js';
 
 const RW = PROT_READ | PROT_WRITE;
 const TIB = 2 ** 40;
@@ -48,16 +49,6 @@ function setup(arch: ArchName = 'x86_64') {
   const fd = p.sys.open('/sparse', O_CREAT | O_RDWR);
   expect(fd).toBeGreaterThanOrEqual(3);
   return { k, p, P, buf, fd, max: k.vfs.maxBytes };
-}
-
-function errnoOf(call: () => unknown): string {
-  try {
-    call();
-  } catch (e) {
-    if (e instanceof KernelError) return e.code;
-    throw e;
-  }
-  return 'none';
 }
 
 /** What a rejected call must leave as it was. */

@@ -14,7 +14,6 @@ import { describe, expect, it } from 'vitest';
 import {
   Errno,
   Kernel,
-  KernelError,
   MAP_ANONYMOUS,
   MAP_FIXED,
   MAP_NORESERVE,
@@ -27,6 +26,7 @@ import {
   PROT_WRITE,
   VM_SYSCTLS,
 } from '../src/index.js';
+import { errnoOf } from './helpers/kernel-errors.js';
 
 const RW = PROT_READ | PROT_WRITE;
 const ANON = MAP_PRIVATE | MAP_ANONYMOUS;
@@ -35,16 +35,6 @@ const MiB = 2 ** 20;
 function boot(options: Parameters<typeof Kernel.boot>[0] = {}) {
   const k = Kernel.boot({ memory: '32M', ...options });
   return { k, P: k.PAGE_SIZE };
-}
-
-function errnoOf(f: () => unknown): string {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof KernelError) return e.code;
-    throw e;
-  }
-  return 'none';
 }
 
 /** Everything a rejected write must leave as it was. */
