@@ -128,7 +128,9 @@ function given<T>(value: T | undefined, fallback: T): T {
 }
 
 function invalid(option: string, message: string): KernelError {
-  return new KernelError('EINVAL', `Kernel.boot: ${option}: ${message}`);
+  // `option` comes from callers of parseSize too: describe anything that is not a string.
+  const name = typeof option === 'string' ? option : describeValue(option);
+  return new KernelError('EINVAL', `Kernel.boot: ${name}: ${message}`);
 }
 
 /**

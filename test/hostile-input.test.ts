@@ -1140,6 +1140,11 @@ describe('defects the property tests found (shrunk counterexamples)', () => {
     }
   });
 
+  it('parseSize names an option that is not a string without converting it', () => {
+    // Found by the exports property: a null-prototype object as the option name.
+    expect(() => mmsim.parseSize('/f', Object.create(null))).toThrow(KernelError);
+  });
+
   it('sizes that would take the host process down are refused', () => {
     // V8 aborts the whole process ("invalid size", "heap out of memory") for these.
     expect(() => kmallocClasses(Number.POSITIVE_INFINITY)).toThrow(KernelBug);
