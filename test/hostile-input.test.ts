@@ -1140,9 +1140,11 @@ describe('defects the property tests found (shrunk counterexamples)', () => {
     }
   });
 
-  it('parseSize names an option that is not a string without converting it', () => {
+  it('parseSize and formatLocation refuse garbage with mmsim errors, not host TypeErrors', () => {
     // Found by the exports property: a null-prototype object as the option name.
     expect(() => mmsim.parseSize('/f', Object.create(null))).toThrow(KernelError);
+    // And the trace API's formatLocation, given no location at all.
+    expect(() => mmsim.formatLocation(null as never)).toThrow(KernelBug);
   });
 
   it('sizes that would take the host process down are refused', () => {

@@ -11,6 +11,8 @@
  * compiler words an error, so that an editor can jump to it; the fields
  * say the same for programs.
  */
+import { KernelBug } from '../page/errors.js';
+import { describeValue } from '../page/validate.js';
 
 /** Where an op sits in a trace: the trace's name, its line, and its place inside `repeat` blocks. */
 export interface OpLocation {
@@ -33,6 +35,9 @@ export interface OpLocation {
  * ```
  */
 export function formatLocation(at: OpLocation): string {
+  if (typeof at !== 'object' || at === null || typeof at.file !== 'string') {
+    throw new KernelBug(`formatLocation: ${describeValue(at)} is not an op location`);
+  }
   return `${at.file}:${at.line}: ${at.path === '' ? '' : `${at.path}: `}`;
 }
 
